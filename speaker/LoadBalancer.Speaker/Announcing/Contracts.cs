@@ -141,3 +141,23 @@ public interface IDataPlane
 {
     ValueTask SyncAsync(DataPlaneSnapshot snapshot, CancellationToken cancellationToken);
 }
+
+/// <summary>A speaker on another node, reachable at <see cref="Address"/> on the node network.</summary>
+public sealed record SpeakerPeer(string Node, IPAddress Address);
+
+/// <summary>
+/// Fast failure detection between speakers (BFD-style UDP probes on the node network), faster than Lease expiry.
+/// The planner treats a node as alive while its Lease is valid and the prober does not report it unreachable;
+/// the Lease stays the tie-breaker (see the Layer 2 failure model in docs/layer2.md).
+/// </summary>
+public interface IPeerProber
+{
+    /// <summary>Replaces the set of speakers to probe (from Node objects and live Leases).</summary>
+    void SetPeers(IReadOnlyCollection<SpeakerPeer> peers);
+
+    /// <summary>Nodes whose speaker stopped answering probes.</summary>
+    IReadOnlySet<string> Unreachable { get; }
+
+    /// <summary>Raised (from any thread) when <see cref="Unreachable"/> changes.</summary>
+    event Action? Changed;
+}
