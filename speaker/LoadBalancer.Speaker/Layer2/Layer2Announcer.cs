@@ -166,7 +166,8 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
         {
             // Someone else uses an IP we hold as its own (its requests, replies and announcements all carry it as sender).
             if (arp.SenderIp != 0 && _v4.TryGetValue(arp.SenderIp, out var claimed)) conflict = Evidence(claimed, arp.SenderHardware, port);
-            if (arp.Operation != ArpOperation.Request || !_v4.TryGetValue(arp.TargetIp, out var s)) goto done;
+            // Gratuitous requests (announcements) need no answer; answering a foreign one would be fighting over the IP.
+            if (arp.Operation != ArpOperation.Request || arp.IsGratuitous || !_v4.TryGetValue(arp.TargetIp, out var s)) goto done;
             // RFC 5227 §2.1.1: another host probing for the address we are probing for.
             if (arp.IsProbe && s.Phase != Phase.Announced) { conflict |= Evidence(s, arp.SenderHardware, port); goto done; }
             _metrics.RequestReceived(s.Text, "arp");
@@ -213,7 +214,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
     private bool Evidence(IpState s, MacAddress mac, IL2Port port)
     {
         if (_ownMacs.Contains(mac)) return false;
-        s.LastEvidenceAt = _time.GetTimestamp();
+        s.EvidenceThisRound = true;
         s.ConflictMac = mac;
         s.ConflictInterface = port.Name;
         if (s.InConflict) return false;
@@ -236,7 +237,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
         }
         s.ProbeRound = true;
         s.Step = 0;
-        s.ProbeStartedAt = _time.GetTimestamp();
+        s.EvidenceThisRound = false;
         SendProbes(s);
         Schedule(s, _options.ProbeInterval);
     }
@@ -256,7 +257,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
                     return;
                 }
                 s.ProbeRound = false;
-                if (s.LastEvidenceAt >= s.ProbeStartedAt && s.LastEvidenceAt != 0)
+                if (s.EvidenceThisRound)
                 {
                     s.InConflict = true;
                     if (s.Phase == Phase.Probing) s.Phase = Phase.Conflict;
@@ -441,8 +442,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
         public bool Removed { get; set; }
         public bool ProbeRound { get; set; }
         public int Step { get; set; }
-        public long ProbeStartedAt { get; set; }
-        public long LastEvidenceAt { get; set; }
+        public bool EvidenceThisRound { get; set; }
         public bool InConflict { get; set; }
         public MacAddress? ConflictMac { get; set; }
         public string? ConflictInterface { get; set; }
