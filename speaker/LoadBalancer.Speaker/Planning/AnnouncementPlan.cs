@@ -5,14 +5,14 @@ using LoadBalancer.Speaker.Announcing;
 namespace LoadBalancer.Speaker.Planning;
 
 /// <summary>How an IP is announced. Printed in status and events as <c>layer2</c> / <c>bgp</c>.</summary>
-internal enum AnnounceProtocol { Layer2, Bgp }
+public enum AnnounceProtocol { Layer2, Bgp }
 
 /// <summary>
 /// Why this node does not announce a Service (or one of its IPs). The names are the user-facing reasons in the
 /// <c>Withdrawn</c> event. The planner produces the first five; the event differ adds <see cref="IpChanged"/> and
 /// <see cref="ServiceDeleted"/> by comparing two plans.
 /// </summary>
-internal enum WithdrawReason
+public enum WithdrawReason
 {
     /// <summary>This node's speaker is not alive, or the node opted out (exclude label, NetworkUnavailable=True).</summary>
     NodeExcluded,
