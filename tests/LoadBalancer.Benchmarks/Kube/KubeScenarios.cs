@@ -20,6 +20,7 @@ internal static class KubeScenarios
         ["spec"] = new JsonObject
         {
             ["type"] = "LoadBalancer",
+            ["allocateLoadBalancerNodePorts"] = false,
             ["ports"] = new JsonArray(new JsonObject { ["name"] = "http", ["port"] = 80, ["protocol"] = "TCP" }),
         },
     };
