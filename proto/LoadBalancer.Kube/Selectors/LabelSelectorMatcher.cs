@@ -143,7 +143,9 @@ public sealed class LabelSelectorMatcher
         reqs.Sort((a, b) =>
         {
             var c = string.CompareOrdinal(a.Key, b.Key);
-            return c != 0 ? c : a.Operator.CompareTo(b.Operator);
+            if (c != 0) return c;
+            c = a.Operator.CompareTo(b.Operator);
+            return c != 0 ? c : string.CompareOrdinal(a.ToString(), b.ToString());
         });
         return new LabelSelectorMatcher(reqs.ToArray(), nothing: false);
     }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using LoadBalancer.Kube.Api;
+using LoadBalancer.Kube;
 using LoadBalancer.Model.Crds;
 using LoadBalancer.Model.Net;
 
@@ -205,10 +206,10 @@ public static class ConfigBuilder
                 var names = sa.Namespaces ?? [];
                 for (var i = 0; i < names.Count; i++)
                 {
-                    if (!LabelSelectorMatcher.IsDnsLabel(names[i])) errs.Add(($"spec.serviceAllocation.namespaces[{i}]", $"\"{names[i]}\" is not a valid namespace name"));
+                    if (!SelectorValidation.IsDnsLabel(names[i])) errs.Add(($"spec.serviceAllocation.namespaces[{i}]", $"\"{names[i]}\" is not a valid namespace name"));
                 }
-                var nsSelectors = LabelSelectorMatcher.TryParseList(sa.NamespaceSelectors, "spec.serviceAllocation.namespaceSelectors", errs);
-                var svcSelectors = LabelSelectorMatcher.TryParseList(sa.ServiceSelectors, "spec.serviceAllocation.serviceSelectors", errs);
+                var nsSelectors = SelectorValidation.TryParseList(sa.NamespaceSelectors, "spec.serviceAllocation.namespaceSelectors", errs);
+                var svcSelectors = SelectorValidation.TryParseList(sa.ServiceSelectors, "spec.serviceAllocation.serviceSelectors", errs);
                 if (nsSelectors is not null && svcSelectors is not null)
                 {
                     HashSet<string>? namespaces = null;
@@ -229,7 +230,7 @@ public static class ConfigBuilder
             if (errs.Count > 0) return null;
             var labels = o.Metadata.Labels is { } l ? new Dictionary<string, string>(l, StringComparer.Ordinal) : new Dictionary<string, string>();
             var alloc = allocation is null ? "-" :
-                $"prio={allocation.Priority} ns=[{(allocation.Namespaces is null ? "*" : string.Join(",", allocation.Namespaces.Order(StringComparer.Ordinal)))}] svc=[{string.Join(";", allocation.ServiceSelectors.Select(s => s.Text))}]";
+                $"prio={allocation.Priority} ns=[{(allocation.Namespaces is null ? "*" : string.Join(",", allocation.Namespaces.Order(StringComparer.Ordinal)))}] svc=[{string.Join(";", allocation.ServiceSelectors.Select(s => s.ToString()))}]";
             return new PoolConfig
             {
                 Name = name,
@@ -293,7 +294,7 @@ public static class ConfigBuilder
             }
             if (s.EbgpMultiHop == true && s.MyASN is { } m && m == s.PeerASN) errs.Add(("spec.ebgpMultiHop", "is only valid for eBGP (myASN differs from peerASN)"));
             if (!string.IsNullOrEmpty(s.BfdProfile) && !_bfd.Any(b => b.Name == s.BfdProfile)) errs.Add(("spec.bfdProfile", $"unknown BFDProfile \"{s.BfdProfile}\""));
-            var nodes = LabelSelectorMatcher.TryParseList(s.NodeSelectors, "spec.nodeSelectors", errs);
+            var nodes = SelectorValidation.TryParseList(s.NodeSelectors, "spec.nodeSelectors", errs);
             if (errs.Count > 0 || peerAddress is null || nodes is null) return null;
             if (_peers.Any(p => p.Name == name)) errs.Add(("metadata.name", $"another BGPPeer named \"{name}\" exists in another namespace"));
             foreach (var other in _peers)
@@ -337,10 +338,10 @@ public static class ConfigBuilder
         {
             if (a.Count == 0 || b.Count == 0) return true;
             if (a.Any(x => x.IsEverything) || b.Any(x => x.IsEverything)) return true;
-            if (a.Any(x => b.Any(y => y.Text == x.Text))) return true;
+            if (a.Any(x => b.Any(y => y.ToString() == x.ToString()))) return true;
             foreach (var n in resources.Nodes)
             {
-                if (LabelSelectorMatcher.MatchesAny(a, n.Metadata.Labels) && LabelSelectorMatcher.MatchesAny(b, n.Metadata.Labels)) return true;
+                if (SelectorValidation.MatchesAny(a, n.Metadata.Labels) && SelectorValidation.MatchesAny(b, n.Metadata.Labels)) return true;
             }
             return false;
         }
@@ -359,7 +360,7 @@ public static class ConfigBuilder
                     ok = false;
                 }
             }
-            var sel = LabelSelectorMatcher.TryParseList(selectors, "spec.ipAddressPoolSelectors", errs);
+            var sel = SelectorValidation.TryParseList(selectors, "spec.ipAddressPoolSelectors", errs);
             if (sel is null || !ok) return null;
             if ((names?.Count ?? 0) == 0 && sel.Count == 0)
             {
@@ -377,8 +378,8 @@ public static class ConfigBuilder
         {
             var s = o.Spec;
             var pools = ResolvePools(s.IPAddressPools, s.IPAddressPoolSelectors, errs);
-            var nodes = LabelSelectorMatcher.TryParseList(s.NodeSelectors, "spec.nodeSelectors", errs);
-            var services = LabelSelectorMatcher.TryParseList(s.ServiceSelectors, "spec.serviceSelectors", errs);
+            var nodes = SelectorValidation.TryParseList(s.NodeSelectors, "spec.nodeSelectors", errs);
+            var services = SelectorValidation.TryParseList(s.ServiceSelectors, "spec.serviceSelectors", errs);
             var interfaces = s.Interfaces ?? [];
             for (var i = 0; i < interfaces.Count; i++)
             {
@@ -433,8 +434,8 @@ public static class ConfigBuilder
             {
                 if (!_peers.Any(p => p.Name == peers[i])) errs.Add(($"spec.peers[{i}]", $"unknown BGPPeer \"{peers[i]}\" (missing or invalid)"));
             }
-            var nodes = LabelSelectorMatcher.TryParseList(s.NodeSelectors, "spec.nodeSelectors", errs);
-            var services = LabelSelectorMatcher.TryParseList(s.ServiceSelectors, "spec.serviceSelectors", errs);
+            var nodes = SelectorValidation.TryParseList(s.NodeSelectors, "spec.nodeSelectors", errs);
+            var services = SelectorValidation.TryParseList(s.ServiceSelectors, "spec.serviceSelectors", errs);
             if (pools is not null && agg is >= 1 and <= 32 && agg6 is >= 1 and <= 128)
             {
                 foreach (var pn in pools)

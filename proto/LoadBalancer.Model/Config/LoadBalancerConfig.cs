@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using LoadBalancer.Kube;
 using LoadBalancer.Model.Crds;
 using LoadBalancer.Model.Net;
 
@@ -127,7 +128,7 @@ public sealed record PoolAllocationConfig
     public IReadOnlyList<LabelSelectorMatcher> ServiceSelectors { get; init; } = [];
 
     public bool Selects(string serviceNamespace, IReadOnlyDictionary<string, string>? serviceLabels)
-        => (Namespaces is null || Namespaces.Contains(serviceNamespace)) && LabelSelectorMatcher.MatchesAny(ServiceSelectors, serviceLabels);
+        => (Namespaces is null || Namespaces.Contains(serviceNamespace)) && SelectorValidation.MatchesAny(ServiceSelectors, serviceLabels);
 }
 
 /// <summary>One <see cref="L2Advertisement"/>, with its pools resolved to names.</summary>
@@ -145,8 +146,8 @@ public sealed record L2AdvertisementConfig
     public TimeSpan? GratuitousInterval { get; init; }
     public required string Fingerprint { get; init; }
 
-    public bool SelectsNode(IReadOnlyDictionary<string, string>? nodeLabels) => LabelSelectorMatcher.MatchesAny(NodeSelectors, nodeLabels);
-    public bool SelectsService(IReadOnlyDictionary<string, string>? serviceLabels) => LabelSelectorMatcher.MatchesAny(ServiceSelectors, serviceLabels);
+    public bool SelectsNode(IReadOnlyDictionary<string, string>? nodeLabels) => SelectorValidation.MatchesAny(NodeSelectors, nodeLabels);
+    public bool SelectsService(IReadOnlyDictionary<string, string>? serviceLabels) => SelectorValidation.MatchesAny(ServiceSelectors, serviceLabels);
 }
 
 /// <summary>One <see cref="BGPAdvertisement"/>, with pools resolved and communities resolved through aliases.</summary>
@@ -166,8 +167,8 @@ public sealed record BgpAdvertisementConfig
     public IReadOnlyList<LabelSelectorMatcher> ServiceSelectors { get; init; } = [];
     public required string Fingerprint { get; init; }
 
-    public bool SelectsNode(IReadOnlyDictionary<string, string>? nodeLabels) => LabelSelectorMatcher.MatchesAny(NodeSelectors, nodeLabels);
-    public bool SelectsService(IReadOnlyDictionary<string, string>? serviceLabels) => LabelSelectorMatcher.MatchesAny(ServiceSelectors, serviceLabels);
+    public bool SelectsNode(IReadOnlyDictionary<string, string>? nodeLabels) => SelectorValidation.MatchesAny(NodeSelectors, nodeLabels);
+    public bool SelectsService(IReadOnlyDictionary<string, string>? serviceLabels) => SelectorValidation.MatchesAny(ServiceSelectors, serviceLabels);
     public bool SelectsPeer(string peerName) => Peers.Count == 0 || Peers.Contains(peerName);
     public int AggregationLengthFor(IPFamily family) => family == IPFamily.IPv6 ? AggregationLengthV6 : AggregationLength;
 }
@@ -197,7 +198,7 @@ public sealed record BgpPeerConfig
     public required string Fingerprint { get; init; }
 
     public bool IsIbgp => MyAsn == PeerAsn;
-    public bool SelectsNode(IReadOnlyDictionary<string, string>? nodeLabels) => LabelSelectorMatcher.MatchesAny(NodeSelectors, nodeLabels);
+    public bool SelectsNode(IReadOnlyDictionary<string, string>? nodeLabels) => SelectorValidation.MatchesAny(NodeSelectors, nodeLabels);
 }
 
 public sealed record SecretRef(string Namespace, string Name);

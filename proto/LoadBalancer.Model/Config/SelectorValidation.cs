@@ -1,54 +1,14 @@
-using System.Text;
+using LoadBalancer.Kube;
 using LoadBalancer.Kube.Api;
 
 namespace LoadBalancer.Model.Config;
 
 /// <summary>
-/// A parsed, validated Kubernetes label selector: <c>matchLabels</c> AND every <c>matchExpressions</c> requirement.
-/// An empty selector selects everything (Kubernetes semantics).
+/// Validates label selectors in CRs, reporting every problem with its field path, then builds the Kube
+/// <see cref="LabelSelectorMatcher"/> (an empty selector selects everything).
 /// </summary>
-public sealed class LabelSelectorMatcher
+public static class SelectorValidation
 {
-    private readonly KeyValuePair<string, string>[] _labels;
-    private readonly (string Key, string Op, string[] Values)[] _expressions;
-
-    private LabelSelectorMatcher(KeyValuePair<string, string>[] labels, (string, string, string[])[] expressions)
-    {
-        _labels = labels;
-        _expressions = expressions;
-        Text = Describe();
-    }
-
-    public static LabelSelectorMatcher Everything { get; } = new([], []);
-
-    /// <summary>Canonical text, like <c>kubectl</c>'s: <c>a=b,c in (d,e),!f</c>. Empty for everything.</summary>
-    public string Text { get; }
-
-    public bool IsEverything => _labels.Length == 0 && _expressions.Length == 0;
-
-    public bool Matches(IReadOnlyDictionary<string, string>? labels)
-    {
-        foreach (var (k, v) in _labels)
-        {
-            if (labels is null || !labels.TryGetValue(k, out var actual) || actual != v) return false;
-        }
-        foreach (var (key, op, values) in _expressions)
-        {
-            string? actual = null;
-            var has = labels is not null && labels.TryGetValue(key, out actual);
-            var ok = op switch
-            {
-                "In" => has && values.Contains(actual),
-                "NotIn" => !has || !values.Contains(actual),
-                "Exists" => has,
-                "DoesNotExist" => !has,
-                _ => false,
-            };
-            if (!ok) return false;
-        }
-        return true;
-    }
-
     /// <summary>True when any selector of the list matches; an empty list matches everything.</summary>
     public static bool MatchesAny(IReadOnlyList<LabelSelectorMatcher> selectors, IReadOnlyDictionary<string, string>? labels)
     {
@@ -60,7 +20,7 @@ public sealed class LabelSelectorMatcher
     /// <summary>Validates and parses; each problem is added to <paramref name="errors"/> as (field path, message).</summary>
     public static LabelSelectorMatcher? TryParse(LabelSelector? selector, string field, List<(string Field, string Message)> errors)
     {
-        if (selector is null) return Everything;
+        if (selector is null) return LabelSelectorMatcher.Everything;
         var before = errors.Count;
         var labels = new List<KeyValuePair<string, string>>();
         foreach (var (k, v) in selector.MatchLabels ?? [])
@@ -96,9 +56,12 @@ public sealed class LabelSelectorMatcher
             expressions.Add((r.Key, r.Operator, values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray()));
         }
         if (errors.Count != before) return null;
-        labels.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        expressions.Sort((a, b) => string.CompareOrdinal(a.Item1 + " " + a.Item2, b.Item1 + " " + b.Item2));
-        return new LabelSelectorMatcher([.. labels], [.. expressions]);
+        if (!LabelSelectorMatcher.TryFromSelector(selector, out var matcher, out var error))
+        {
+            errors.Add((field, error));
+            return null;
+        }
+        return matcher;
     }
 
     /// <summary>Parses a list of selectors at <c>field[i]</c>; null when any is invalid.</summary>
@@ -157,27 +120,4 @@ public sealed class LabelSelectorMatcher
         foreach (var c in s) if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')) return false;
         return true;
     }
-
-    private string Describe()
-    {
-        var sb = new StringBuilder();
-        foreach (var (k, v) in _labels)
-        {
-            if (sb.Length > 0) sb.Append(',');
-            sb.Append(k).Append('=').Append(v);
-        }
-        foreach (var (k, op, values) in _expressions)
-        {
-            if (sb.Length > 0) sb.Append(',');
-            switch (op)
-            {
-                case "Exists": sb.Append(k); break;
-                case "DoesNotExist": sb.Append('!').Append(k); break;
-                default: sb.Append(k).Append(op == "In" ? " in (" : " notin (").AppendJoin(',', values).Append(')'); break;
-            }
-        }
-        return sb.ToString();
-    }
-
-    public override string ToString() => Text.Length == 0 ? "<everything>" : Text;
 }
