@@ -56,14 +56,16 @@ public sealed class KubeClientOptions
     /// account token file (re-read when it rotates), its <c>ca.crt</c> and <c>namespace</c>.
     /// </summary>
     public static KubeClientOptions InCluster(string serviceAccountDirectory = ServiceAccountDirectory)
+        => InCluster(serviceAccountDirectory, Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"),
+            Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_PORT"));
+
+    internal static KubeClientOptions InCluster(string serviceAccountDirectory, string? host, string? port)
     {
-        var host = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST");
-        var port = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_PORT");
         if (string.IsNullOrEmpty(host) || string.IsNullOrEmpty(port))
-            throw new InvalidOperationException("not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
+            throw new KubeConfigException("not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
         var tokenFile = Path.Combine(serviceAccountDirectory, "token");
         if (!File.Exists(tokenFile))
-            throw new InvalidOperationException($"not running in a cluster: service account token {tokenFile} does not exist");
+            throw new KubeConfigException($"not running in a cluster: service account token {tokenFile} does not exist");
         if (host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[')) host = "[" + host + "]";
         var options = new KubeClientOptions
         {

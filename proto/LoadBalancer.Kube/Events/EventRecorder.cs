@@ -96,7 +96,16 @@ public sealed partial class EventRecorder : IAsyncDisposable
     }
 
     public void Record(IKubeObject regarding, string type, string reason, string action, string note)
-        => Record(ReferenceTo(regarding), type, reason, action, note);
+    {
+        try
+        {
+            RecordCore(ReferenceTo(regarding), type, reason, action, note, null);
+        }
+        catch (Exception ex)
+        {
+            Log.RecordFailed(_logger, reason, ex);
+        }
+    }
 
     private void RecordCore(ObjectReference regarding, string type, string reason, string action, string note, ObjectReference? related)
     {

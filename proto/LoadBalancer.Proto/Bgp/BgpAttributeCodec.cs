@@ -101,7 +101,7 @@ internal static class BgpAttributeCodec
         if (a.MultiExitDisc is not null) n += 7;
         if (a.LocalPref is not null) n += 7;
         if (a.AtomicAggregate) n += 3;
-        if (a.Aggregator is not null) n += 3 + 2 + width;
+        if (a.Aggregator is not null) n += 3 + width + 4;
         if (!a.Communities.IsEmpty) { var v = 4 * a.Communities.Length; n += HeaderLength(v) + v; }
         if (!a.ExtendedCommunities.IsEmpty) { var v = 8 * a.ExtendedCommunities.Length; n += HeaderLength(v) + v; }
         if (a.As4Path is { } p4) { var v = AsPathValueLength(p4, 4); n += HeaderLength(v) + v; }
@@ -142,7 +142,7 @@ internal static class BgpAttributeCodec
             while (other < a.Other.Length && a.Other[other].TypeCode < below)
             {
                 var o = a.Other[other++];
-                ii += WriteHeader(dd[ii..], o.Flags, o.TypeCode, o.Value.Length, (o.Flags & BgpAttributeFlags.ExtendedLength) != 0);
+                ii += WriteHeader(dd[ii..], o.Flags, o.TypeCode, o.Value.Length);
                 o.Value.AsSpan().CopyTo(dd[ii..]);
                 ii += o.Value.Length;
             }
@@ -166,7 +166,7 @@ internal static class BgpAttributeCodec
         Others(d, ref i, 7);
         if (a.Aggregator is { } ag)
         {
-            i += WriteHeader(d[i..], OptionalTransitive, 7, 2 + width);
+            i += WriteHeader(d[i..], OptionalTransitive, 7, width + 4);
             if (width == 4) BinaryPrimitives.WriteUInt32BigEndian(d[i..], ag.Asn);
             else BinaryPrimitives.WriteUInt16BigEndian(d[i..], ag.Asn > ushort.MaxValue ? BgpConstants.AsTrans : (ushort)ag.Asn);
             i += width;

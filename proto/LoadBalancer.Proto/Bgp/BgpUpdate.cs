@@ -62,6 +62,7 @@ public sealed record BgpUpdate(ImmutableArray<IPNetwork> Withdrawn, BgpPathAttri
         BinaryPrimitives.WriteUInt16BigEndian(destination[i..], (ushort)attrLength);
         i = attrStart + attrLength;
         foreach (var p in Nlri) i += BgpPrefix.Write(destination[i..], p);
+        if (i != length) return false; // size and writer disagree: never send a broken message
         written = i;
         return true;
     }
@@ -293,7 +294,7 @@ public sealed record BgpUpdate(ImmutableArray<IPNetwork> Withdrawn, BgpPathAttri
                             error = BgpNotification.Update(BgpUpdateSubcode.UnrecognizedWellKnownAttribute, whole);
                             return BgpUpdateStatus.SessionReset;
                         }
-                        other.Add(new BgpRawAttribute(flags, type, [.. value]));
+                        other.Add(new BgpRawAttribute(flags & ~BgpAttributeFlags.ExtendedLength, type, [.. value])); // the writer picks the length form
                         break;
                 }
             }

@@ -166,7 +166,8 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
         {
             // Someone else uses an IP we hold as its own (its requests, replies and announcements all carry it as sender).
             if (arp.SenderIp != 0 && _v4.TryGetValue(arp.SenderIp, out var claimed)) conflict = Evidence(claimed, arp.SenderHardware, port);
-            if (arp.Operation != ArpOperation.Request || !_v4.TryGetValue(arp.TargetIp, out var s)) goto done;
+            // Gratuitous requests (announcements) need no answer; answering a foreign one would be fighting over the IP.
+            if (arp.Operation != ArpOperation.Request || arp.IsGratuitous || !_v4.TryGetValue(arp.TargetIp, out var s)) goto done;
             // RFC 5227 §2.1.1: another host probing for the address we are probing for.
             if (arp.IsProbe && s.Phase != Phase.Announced) { conflict |= Evidence(s, arp.SenderHardware, port); goto done; }
             _metrics.RequestReceived(s.Text, "arp");
@@ -202,7 +203,8 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
             var destination = dad ? IpAddressBits.AllNodes : ip.Source;
             var destinationMac = dad ? MacAddress.ForIPv6Multicast(IpAddressBits.AllNodes) : message.SourceLinkLayer ?? eth.Source;
             Span<byte> buffer = stackalloc byte[NdpFrame.GetEncodedLength(answer)];
-            NdpFrame.TryWrite(buffer, destinationMac, port.Mac, port.LinkLocal ?? s.V6, destination, answer, out var n);
+            // Source = the target itself, as the Linux kernel does for its own addresses (ndisc6 insists on it).
+            NdpFrame.TryWrite(buffer, destinationMac, port.Mac, s.V6, destination, answer, out var n);
             if (port.TrySend(buffer[..n])) _metrics.ResponseSent(s.Text, "ndp");
         }
     done:
@@ -213,7 +215,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
     private bool Evidence(IpState s, MacAddress mac, IL2Port port)
     {
         if (_ownMacs.Contains(mac)) return false;
-        s.LastEvidenceAt = _time.GetTimestamp();
+        s.EvidenceThisRound = true;
         s.ConflictMac = mac;
         s.ConflictInterface = port.Name;
         if (s.InConflict) return false;
@@ -236,7 +238,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
         }
         s.ProbeRound = true;
         s.Step = 0;
-        s.ProbeStartedAt = _time.GetTimestamp();
+        s.EvidenceThisRound = false;
         SendProbes(s);
         Schedule(s, _options.ProbeInterval);
     }
@@ -256,7 +258,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
                     return;
                 }
                 s.ProbeRound = false;
-                if (s.LastEvidenceAt >= s.ProbeStartedAt && s.LastEvidenceAt != 0)
+                if (s.EvidenceThisRound)
                 {
                     s.InConflict = true;
                     if (s.Phase == Phase.Probing) s.Phase = Phase.Conflict;
@@ -338,7 +340,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
         {
             var na = new NdpMessage(NdpMessageType.NeighborAdvertisement, s.V6, TargetLinkLayer: port.Mac, Override: true);
             Span<byte> buffer = stackalloc byte[NdpFrame.GetEncodedLength(na)];
-            NdpFrame.TryWrite(buffer, MacAddress.ForIPv6Multicast(IpAddressBits.AllNodes), port.Mac, port.LinkLocal ?? s.V6, IpAddressBits.AllNodes, na, out var n);
+            NdpFrame.TryWrite(buffer, MacAddress.ForIPv6Multicast(IpAddressBits.AllNodes), port.Mac, s.V6, IpAddressBits.AllNodes, na, out var n);
             if (port.TrySend(buffer[..n])) sent++;
         }
         else
@@ -441,8 +443,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
         public bool Removed { get; set; }
         public bool ProbeRound { get; set; }
         public int Step { get; set; }
-        public long ProbeStartedAt { get; set; }
-        public long LastEvidenceAt { get; set; }
+        public bool EvidenceThisRound { get; set; }
         public bool InConflict { get; set; }
         public MacAddress? ConflictMac { get; set; }
         public string? ConflictInterface { get; set; }

@@ -80,8 +80,11 @@ public sealed class ApiException : Exception
     {
         var causes = new JsonArray();
         foreach (var e in errors)
-            causes.Add(new JsonObject { ["reason"] = e.Type, ["message"] = e.Message, ["field"] = e.Field });
-        var details = DetailsFor(type, name);
+            causes.Add(new JsonObject { ["reason"] = e.Type, ["message"] = e.Detail, ["field"] = e.Field });
+        // Invalid carries the kind (not the resource) in details, as the real server does.
+        var details = new JsonObject { ["name"] = name };
+        if (type.Group.Length > 0) details["group"] = type.Group;
+        details["kind"] = type.Kind;
         details["causes"] = causes;
         var group = type.Group.Length > 0 ? type.Kind + "." + type.Group : type.Kind;
         var message = $"{group} \"{name}\" is invalid: " +
@@ -90,25 +93,29 @@ public sealed class ApiException : Exception
     }
 }
 
-/// <summary>One validation failure; <see cref="Type"/> is the field error type (FieldValueRequired, FieldValueInvalid...).</summary>
-public sealed record FieldError(string Type, string Field, string Message)
+/// <summary>
+/// One validation failure: <see cref="Type"/> is the cause reason (FieldValueRequired, FieldValueInvalid...),
+/// <see cref="Detail"/> the cause message without the field (as the server sends it), <see cref="Message"/> both.
+/// </summary>
+public sealed record FieldError(string Type, string Field, string Detail)
 {
-    public static FieldError Required(string field) => new("FieldValueRequired", field, $"{field}: Required value");
+    public string Message => Field + ": " + Detail;
 
-    public static FieldError Invalid(string field, string value, string detail) =>
-        new("FieldValueInvalid", field, $"{field}: Invalid value: {value}: {detail}");
+    public static FieldError Required(string field, string detail = "") =>
+        new("FieldValueRequired", field, detail.Length == 0 ? "Required value" : "Required value: " + detail);
+
+    public static FieldError Invalid(string field, string value, string detail) => new("FieldValueInvalid", field, $"Invalid value: {value}: {detail}");
 
     public static FieldError NotSupported(string field, string value, IEnumerable<string> allowed) =>
-        new("FieldValueNotSupported", field, $"{field}: Unsupported value: {value}: supported values: {string.Join(", ", allowed.Select(a => "\"" + a + "\""))}");
+        new("FieldValueNotSupported", field, $"Unsupported value: {value}: supported values: {string.Join(", ", allowed.Select(a => "\"" + a + "\""))}");
 
-    public static FieldError Forbidden(string field, string detail) => new("FieldValueForbidden", field, $"{field}: Forbidden: {detail}");
+    public static FieldError Forbidden(string field, string detail) => new("FieldValueForbidden", field, $"Forbidden: {detail}");
 
-    public static FieldError TypeInvalid(string field, string value, string detail) =>
-        new("FieldValueTypeInvalid", field, $"{field}: Invalid value: {value}: {detail}");
+    public static FieldError TypeInvalid(string field, string value, string detail) => new("FieldValueTypeInvalid", field, $"Invalid value: {value}: {detail}");
 
-    public static FieldError TooLong(string field, string detail) => new("FieldValueTooLong", field, $"{field}: Too long: {detail}");
+    public static FieldError TooLong(string field, string detail) => new("FieldValueTooLong", field, $"Too long: {detail}");
 
-    public static FieldError TooMany(string field, string detail) => new("FieldValueTooMany", field, $"{field}: Too many: {detail}");
+    public static FieldError TooMany(string field, string detail) => new("FieldValueTooMany", field, $"Too many: {detail}");
 
-    public static FieldError Duplicate(string field, string value) => new("FieldValueDuplicate", field, $"{field}: Duplicate value: {value}");
+    public static FieldError Duplicate(string field, string value) => new("FieldValueDuplicate", field, $"Duplicate value: {value}");
 }

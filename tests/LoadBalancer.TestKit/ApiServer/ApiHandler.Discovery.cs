@@ -14,6 +14,11 @@ internal sealed partial class ApiHandler
     private async Task<bool> TryDiscoveryAsync(HttpContext ctx, string[] s)
     {
         if (ctx.Request.Method != "GET") return false;
+        if (s is ["openapi", "v2"])
+        {
+            await WriteOpenApiV2Async(ctx).ConfigureAwait(false);
+            return true;
+        }
         if (s is not (["version"] or ["healthz"] or ["livez"] or ["readyz"] or ["api"] or ["apis"] or ["apis", _] or ["api", _] or ["apis", _, _] or ["openapi", ..]))
             return false;
         JsonNode? body = s switch

@@ -12,6 +12,35 @@ internal sealed partial class ApiHandler
     /// content types (strategic merge for built-ins only). No component schemas: kubectl then builds strategic
     /// merge patches from its compiled-in types, as it does for a server without OpenAPI. /openapi/v2 is 404.
     /// </summary>
+    private async Task WriteOpenApiV2Async(Microsoft.AspNetCore.Http.HttpContext ctx)
+    {
+        // An empty swagger 2.0 document: kubectl's client-side validation finds no schema and skips, as it does
+        // for kinds a real server does not publish. kubectl asks for the gnostic protobuf form.
+        if (ctx.Request.Headers.Accept.ToString().Contains("protobuf", StringComparison.Ordinal))
+        {
+            var info = Concat(Field(1, "Kubernetes"), Field(2, _options.KubernetesVersion));
+            var doc = Concat(Field(1, "2.0"), Field(2, info));
+            ctx.Response.StatusCode = 200;
+            ctx.Response.ContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+            await ctx.Response.Body.WriteAsync(doc, ctx.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+        await WriteJsonAsync(ctx, 200, new JsonObject
+        {
+            ["swagger"] = "2.0",
+            ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = _options.KubernetesVersion },
+            ["paths"] = new JsonObject(),
+            ["definitions"] = new JsonObject(),
+        }).ConfigureAwait(false);
+    }
+
+    private static byte[] Field(int number, string value) => Field(number, Encoding.UTF8.GetBytes(value));
+
+    /// <summary>A protobuf length-delimited field (lengths here are always below 128).</summary>
+    private static byte[] Field(int number, byte[] value) => [(byte)((number << 3) | 2), (byte)value.Length, .. value];
+
+    private static byte[] Concat(byte[] a, byte[] b) => [.. a, .. b];
+
     private JsonObject? OpenApiV3(string[] s)
     {
         var groupVersions = Registry.All.GroupBy(t => (t.Group, t.Version)).ToList();

@@ -13,6 +13,7 @@ internal sealed partial class ApiHandler
         var ns = t.Namespace ?? "";
         var name = t.Name!;
         var status = t.Subresource == "status";
+        var validation = ctx.Request.Query["fieldValidation"].ToString();
         JsonObject result;
         var code = 200;
         switch (contentType)
@@ -20,7 +21,7 @@ internal sealed partial class ApiHandler
             case "application/merge-patch+json":
                 {
                     var patch = ApiJson.ParseObject(body);
-                    result = _store.Mutate(t.Type, ns, name, current => (JsonObject)Patching.MergePatch(current, patch)!, status, dryRun);
+                    result = _store.Mutate(t.Type, ns, name, current => (JsonObject)Patching.MergePatch(current, patch)!, status, dryRun, fieldValidation: validation);
                     break;
                 }
             case "application/strategic-merge-patch+json":
@@ -29,7 +30,7 @@ internal sealed partial class ApiHandler
                         throw new ApiException(415, "UnsupportedMediaType",
                             $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
                     var patch = ApiJson.ParseObject(body);
-                    result = _store.Mutate(t.Type, ns, name, current => Patching.StrategicMerge(current, patch), status, dryRun);
+                    result = _store.Mutate(t.Type, ns, name, current => Patching.StrategicMerge(current, patch), status, dryRun, fieldValidation: validation);
                     break;
                 }
             case "application/json-patch+json":
@@ -44,7 +45,7 @@ internal sealed partial class ApiHandler
                         throw ApiException.BadRequest("the body of the request was in an unknown format: " + e.Message);
                     }
                     result = _store.Mutate(t.Type, ns, name, current =>
-                        Patching.JsonPatch(current, ops) as JsonObject ?? throw ApiException.BadRequest("json patch did not produce an object"), status, dryRun);
+                        Patching.JsonPatch(current, ops) as JsonObject ?? throw ApiException.BadRequest("json patch did not produce an object"), status, dryRun, fieldValidation: validation);
                     break;
                 }
             case "application/apply-patch+yaml" or "application/apply-patch+cbor":
@@ -70,7 +71,7 @@ internal sealed partial class ApiHandler
                             var fresh = (JsonObject)applied.DeepClone();
                             ApiJson.Metadata(fresh)["name"] = name;
                             return fresh;
-                        });
+                        }, fieldValidation: validation);
                     if (!dryRun) _apply.Remember(t.Type, ns, name, manager, applied);
                     if (created) code = 201;
                     break;

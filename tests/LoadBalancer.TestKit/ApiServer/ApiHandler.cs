@@ -121,14 +121,14 @@ internal sealed partial class ApiHandler
                     if (t.Type.Namespaced && t.Namespace is null)
                         throw MethodNotAllowed(t, "POST");
                     var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
-                    var created = _store.Create(t.Type, ns, body, dryRun);
+                    var created = _store.Create(t.Type, ns, body, dryRun, fieldValidation: q["fieldValidation"]);
                     await WriteJsonAsync(ctx, 201, created).ConfigureAwait(false);
                     return;
                 }
             case "PUT" when t.Name is not null:
                 {
                     var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
-                    var updated = _store.Update(t.Type, ns, t.Name, body, t.Subresource == "status", dryRun);
+                    var updated = _store.Update(t.Type, ns, t.Name, body, t.Subresource == "status", dryRun, q["fieldValidation"]);
                     await WriteJsonAsync(ctx, 200, updated).ConfigureAwait(false);
                     return;
                 }
@@ -253,6 +253,8 @@ internal sealed partial class ApiHandler
         var sendInitial = q["sendInitialEvents"] == "true";
         if (sendInitial) fromRv = null;
         var bookmarks = q["allowWatchBookmarks"] == "true";
+        var table = WantsTable(ctx);
+        var includeObject = q["includeObject"].ToString();
         var timeout = int.TryParse(q["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var ts) && ts > 0
             ? TimeSpan.FromSeconds(ts) : _options.DefaultWatchTimeout;
 
@@ -278,10 +280,11 @@ internal sealed partial class ApiHandler
         try
         {
             await ctx.Response.StartAsync(ct).ConfigureAwait(false);
+            await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
             var buffer = new ArrayBufferWriterPool();
             foreach (var e in backlog)
             {
-                WriteEvent(buffer, t, e, labels, fields);
+                WriteEvent(buffer, t, e, labels, fields, table, includeObject);
                 lastRv = Math.Max(lastRv, e.ResourceVersion);
             }
             if (sendInitial && bookmarks)
@@ -302,7 +305,7 @@ internal sealed partial class ApiHandler
                         var snapshot = _store.CurrentResourceVersion;
                         while (reader.TryRead(out var pending))
                         {
-                            WriteEvent(buffer, t, pending, labels, fields);
+                            WriteEvent(buffer, t, pending, labels, fields, table, includeObject);
                             lastRv = Math.Max(lastRv, pending.ResourceVersion);
                         }
                         lastRv = Math.Max(lastRv, snapshot);
@@ -314,7 +317,7 @@ internal sealed partial class ApiHandler
                 if (!await wait.ConfigureAwait(false)) break;
                 while (reader.TryRead(out var e))
                 {
-                    WriteEvent(buffer, t, e, labels, fields);
+                    WriteEvent(buffer, t, e, labels, fields, table, includeObject);
                     lastRv = Math.Max(lastRv, e.ResourceVersion);
                 }
                 await buffer.FlushToAsync(ctx, ct).ConfigureAwait(false);
@@ -334,7 +337,7 @@ internal sealed partial class ApiHandler
         if (watcher.Dropped.IsCancellationRequested && !ctx.RequestAborted.IsCancellationRequested) ctx.Abort();
     }
 
-    private static void WriteEvent(ArrayBufferWriterPool buffer, Target t, WatchEvent e, LabelSelector labels, FieldSelector fields)
+    private void WriteEvent(ArrayBufferWriterPool buffer, Target t, WatchEvent e, LabelSelector labels, FieldSelector fields, bool table, string includeObject)
     {
         var type = e.Type;
         if (!labels.IsEmpty || !fields.IsEmpty)
@@ -356,7 +359,9 @@ internal sealed partial class ApiHandler
         w.WriteStartObject();
         w.WriteString("type", type);
         w.WritePropertyName("object");
-        if (ObjectStore.ServesRaw(t.Type, e.Object)) w.WriteRawValue(e.Object.Json, skipInputValidation: true);
+        if (table)
+            TableConverter.Table(t.Type, [e.Object], _store.Time.GetUtcNow(), e.ResourceVersion, null, includeObject).WriteTo(w, ApiJson.Options);
+        else if (ObjectStore.ServesRaw(t.Type, e.Object)) w.WriteRawValue(e.Object.Json, skipInputValidation: true);
         else ObjectStore.ToTypeForm(t.Type, e.Object).WriteTo(w, ApiJson.Options);
         w.WriteEndObject();
         buffer.EndLine();
@@ -403,7 +408,9 @@ internal sealed partial class ApiHandler
         var contentType = ctx.Request.ContentType ?? "";
         if (contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)) return YamlJson.ParseObject(Encoding.UTF8.GetString(bytes));
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
-            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+            throw new ApiException(415, "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml " +
+                "(the API server emulator does not decode protobuf bodies, which kubectl's create generators send; use kubectl apply)");
         return ApiJson.ParseObject(bytes);
     }
 
@@ -424,7 +431,8 @@ internal sealed partial class ApiHandler
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(node, ApiJson.Options);
         ctx.Response.StatusCode = code;
-        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentType = node is JsonObject o && o["kind"]?.GetValueKind() == JsonValueKind.String && (string?)o["kind"] == "Table"
+            ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
         ctx.Response.ContentLength = bytes.Length;
         await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }

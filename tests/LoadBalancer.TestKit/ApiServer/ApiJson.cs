@@ -28,6 +28,11 @@ internal static class ApiJson
         return m;
     }
 
+    /// <summary>An integer however the node is backed (parsed JSON, or a CLR int/long/double); null otherwise.</summary>
+    public static long? Int(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number &&
+        long.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : null;
+
     public static string? Str(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 

@@ -25,7 +25,7 @@ internal static class EventConversion
 
     private static JsonObject Rename(JsonObject source, string apiVersion, bool fromCore)
     {
-        var result = new JsonObject();
+        var result = new JsonObject { ["apiVersion"] = apiVersion };
         foreach (var (key, value) in source)
         {
             var target = key;
@@ -37,8 +37,6 @@ internal static class EventConversion
             if (target == "apiVersion") continue;
             result[target] = value?.DeepClone();
         }
-        result["apiVersion"] = apiVersion;
-        // Move apiVersion to the front the way the server serializes (kind, apiVersion first is not required).
         return result;
     }
 }

@@ -5,7 +5,7 @@ namespace LoadBalancer.TestKit.ApiServer;
 internal sealed partial class ObjectStore
 {
     /// <summary>Per-kind defaults and validation of a create or update (under the lock, before the commit).</summary>
-    private void Admit(ResourceType type, JsonObject obj, JsonObject? old)
+    private void Admit(ResourceType type, JsonObject obj, JsonObject? old, string? fieldValidation)
     {
         if (type.Group.Length == 0 && type.Kind == "Service")
         {
@@ -25,7 +25,14 @@ internal sealed partial class ObjectStore
         }
         if (type.Schema is not null)
         {
-            var errors = SchemaValidator.Apply(type.Schema, obj);
+            var unknown = new List<string>();
+            var errors = SchemaValidator.Apply(type.Schema, obj, unknown);
+            if (unknown.Count > 0 && fieldValidation == "Strict")
+            {
+                throw ApiException.BadRequest(
+                    $"{type.Kind} in version \"{type.Version}\" cannot be handled as a {type.Kind}: strict decoding error: " +
+                    string.Join(", ", unknown.Select(u => $"unknown field \"{u}\"")));
+            }
             if (errors.Count > 0) throw ApiException.Invalid(type, ApiJson.Str(obj["metadata"]?["name"]) ?? "", errors);
         }
     }

@@ -16,11 +16,11 @@ internal sealed partial class ObjectStore
     private static partial Regex Dns1035Label();
 
     /// <summary>Creates an object. <paramref name="keepStatus"/> is the seeding path: status is stored as given.</summary>
-    public JsonObject Create(ResourceType type, string ns, JsonObject body, bool dryRun = false, bool keepStatus = false)
+    public JsonObject Create(ResourceType type, string ns, JsonObject body, bool dryRun = false, bool keepStatus = false, string? fieldValidation = null)
     {
         lock (_lock)
         {
-            var stored = CreateLocked(type, ns, body, dryRun, keepStatus);
+            var stored = CreateLocked(type, ns, body, dryRun, keepStatus, fieldValidation);
             return stored.Item2 ?? ToTypeForm(type, stored.Item1!);
         }
     }
@@ -34,14 +34,14 @@ internal sealed partial class ObjectStore
             foreach (var (type, body) in items)
             {
                 var ns = type.Namespaced ? ApiJson.Str(body["metadata"]?["namespace"]) ?? "default" : "";
-                CreateLocked(type, ns, body, dryRun: false, keepStatus: true);
+                CreateLocked(type, ns, body, dryRun: false, keepStatus: true, fieldValidation: null);
                 n++;
             }
         }
         return n;
     }
 
-    private (StoredObject?, JsonObject?) CreateLocked(ResourceType type, string ns, JsonObject body, bool dryRun, bool keepStatus)
+    private (StoredObject?, JsonObject?) CreateLocked(ResourceType type, string ns, JsonObject body, bool dryRun, bool keepStatus, string? fieldValidation)
     {
         var obj = ToStorageForm(type, (JsonObject)body.DeepClone());
         CheckKind(type, body);
@@ -51,7 +51,7 @@ internal sealed partial class ObjectStore
         {
             var generate = ApiJson.Str(meta["generateName"]);
             if (string.IsNullOrEmpty(generate))
-                throw ApiException.Invalid(type, "", [new FieldError("FieldValueRequired", "metadata.name", "metadata.name: Required value: name or generateName is required")]);
+                throw ApiException.Invalid(type, "", [FieldError.Required("metadata.name", "name or generateName is required")]);
             var storage0 = StorageFor(type.StorageKey);
             do name = generate + RandomSuffix();
             while (storage0.ContainsKey(ObjectKey(type.Namespaced ? ns : "", name)));
@@ -92,7 +92,7 @@ internal sealed partial class ObjectStore
         else meta.Remove("generation");
         if (type.ResetStatusOnCreate && !keepStatus) obj.Remove("status");
 
-        Admit(type, obj, null);
+        Admit(type, obj, null, fieldValidation);
         if (dryRun)
         {
             ApiJson.Metadata(obj)["resourceVersion"] = "";
@@ -128,17 +128,17 @@ internal sealed partial class ObjectStore
     }
 
     /// <summary>Replaces an object (PUT). <paramref name="status"/> is the status subresource: only status is taken.</summary>
-    public JsonObject Update(ResourceType type, string ns, string name, JsonObject body, bool status, bool dryRun = false)
+    public JsonObject Update(ResourceType type, string ns, string name, JsonObject body, bool status, bool dryRun = false, string? fieldValidation = null)
     {
         lock (_lock)
         {
-            return UpdateLocked(type, ns, name, body, status, dryRun, requireVersionMatch: true);
+            return UpdateLocked(type, ns, name, body, status, dryRun, fieldValidation);
         }
     }
 
     /// <summary>Read, transform, write under one lock: how patches avoid conflicts (the real server retries).</summary>
     public JsonObject Mutate(ResourceType type, string ns, string name, Func<JsonObject, JsonObject> mutate, bool status, bool dryRun = false,
-        Func<JsonObject?>? createIfMissing = null)
+        Func<JsonObject?>? createIfMissing = null, string? fieldValidation = null)
     {
         lock (_lock)
         {
@@ -146,7 +146,7 @@ internal sealed partial class ObjectStore
             if (current is null)
             {
                 var created = createIfMissing?.Invoke() ?? throw ApiException.NotFound(type, name);
-                var r = CreateLocked(type, ns, created, dryRun, keepStatus: false);
+                var r = CreateLocked(type, ns, created, dryRun, keepStatus: false, fieldValidation);
                 return r.Item2 ?? ToTypeForm(type, r.Item1!);
             }
             var currentForm = ToTypeForm(type, current);
@@ -155,14 +155,14 @@ internal sealed partial class ObjectStore
             var patchedRv = ApiJson.Str(patched["metadata"]?["resourceVersion"]);
             // A patch that carries a resourceVersion is a precondition; otherwise it applies to the current object.
             if (string.IsNullOrEmpty(patchedRv)) ApiJson.Metadata(patched)["resourceVersion"] = currentRv;
-            return UpdateLocked(type, ns, name, patched, status, dryRun, requireVersionMatch: true);
+            return UpdateLocked(type, ns, name, patched, status, dryRun, fieldValidation);
         }
     }
 
     private StoredObject? GetStoredLocked(ResourceType type, string ns, string name) =>
         _storages.TryGetValue(type.StorageKey, out var s) && s.TryGetValue(ObjectKey(type.Namespaced ? ns : "", name), out var o) ? o : null;
 
-    private JsonObject UpdateLocked(ResourceType type, string ns, string name, JsonObject body, bool status, bool dryRun, bool requireVersionMatch)
+    private JsonObject UpdateLocked(ResourceType type, string ns, string name, JsonObject body, bool status, bool dryRun, string? fieldValidation)
     {
         CheckKind(type, body);
         var old = GetStoredLocked(type, ns, name) ?? throw ApiException.NotFound(type, name);
@@ -177,7 +177,7 @@ internal sealed partial class ObjectStore
                 throw ApiException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
         }
         var bodyRv = ApiJson.Str(bodyMeta?["resourceVersion"]);
-        if (requireVersionMatch && !string.IsNullOrEmpty(bodyRv) && bodyRv != old.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+        if (!string.IsNullOrEmpty(bodyRv) && bodyRv != old.ResourceVersion.ToString(CultureInfo.InvariantCulture))
             throw ApiException.Conflict(type, name);
         var bodyUid = ApiJson.Str(bodyMeta?["uid"]);
         if (!string.IsNullOrEmpty(bodyUid) && bodyUid != old.Uid)
@@ -212,7 +212,7 @@ internal sealed partial class ObjectStore
             next["apiVersion"] = oldObj["apiVersion"]?.DeepClone();
             next["kind"] = type.Kind;
             if (type.TracksGeneration && SpecChanged(oldObj, next))
-                meta["generation"] = (oldMeta["generation"]?.GetValue<long>() ?? 0) + 1;
+                meta["generation"] = (ApiJson.Int(oldMeta["generation"]) ?? 0) + 1;
             if (old.Deleting)
             {
                 // Finalizers can only be removed from an object being deleted.
@@ -223,7 +223,7 @@ internal sealed partial class ObjectStore
             }
         }
         ApiJson.Metadata(next)["resourceVersion"] = old.ResourceVersion.ToString(CultureInfo.InvariantCulture);
-        if (!status) Admit(type, next, oldObj);
+        if (!status) Admit(type, next, oldObj, fieldValidation);
         else AdmitStatus(type, next, oldObj);
 
         // An object whose last finalizer went while it was being deleted is gone.
@@ -231,7 +231,7 @@ internal sealed partial class ObjectStore
         if (old.Deleting && !finalizersLeft)
         {
             if (dryRun) return type.FromStorage is not null ? type.FromStorage(next) : next;
-            if (type.Kind == "Service" && type.Group.Length == 0) Services.Commit(next, oldObj);
+            if (type.Kind == "Service" && type.Group.Length == 0) Services.Release(oldObj);
             var removed = CommitRemove(type.StorageKey, Replace(type, old, next));
             AfterRemove(type, removed);
             return ToTypeForm(type, removed);

@@ -89,7 +89,7 @@ internal sealed class ResourceRegistry
                     col["type"]?.GetValue<string>() ?? "string",
                     col["jsonPath"]?.GetValue<string>() ?? "",
                     col["description"]?.GetValue<string>() ?? "",
-                    col["priority"]?.GetValue<int>() ?? 0,
+                    (int)(ApiJson.Int(col["priority"]) ?? 0),
                     col["format"]?.GetValue<string>() ?? ""));
             }
             if (columns.Count == 0)
@@ -155,7 +155,7 @@ internal sealed class ResourceRegistry
         Add("", "v1", "Event", "events", true, ["ev"], generation: false, storage: "/events");
         Add("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, generation: false);
         Add("coordination.k8s.io", "v1", "Lease", "leases", true, generation: false);
-        Add("events.k8s.io", "v1", "Event", "events", true, ["ev"], generation: false, storage: "/events",
+        Add("events.k8s.io", "v1", "Event", "events", true, generation: false, storage: "/events",
             from: EventConversion.CoreToEvents, to: EventConversion.EventsToCore);
         Add("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, ["crd", "crds"],
             status: true, resetStatus: true, categories: ["api-extensions"]);

@@ -18,9 +18,14 @@ internal static class SchemaValidator
     private static readonly Dictionary<string, Regex> Patterns = [];
     private static readonly Lock PatternGate = new();
 
-    public static List<FieldError> Apply(JsonObject schema, JsonObject obj)
+    /// <summary>Where pruned fields are reported during one <see cref="Apply"/> (per thread).</summary>
+    [ThreadStatic]
+    private static List<string>? Unknown;
+
+    public static List<FieldError> Apply(JsonObject schema, JsonObject obj, List<string>? unknownFields = null)
     {
         var errors = new List<FieldError>();
+        Unknown = unknownFields;
         // apiVersion, kind and metadata are the server's; only the rest follows the schema.
         var props = schema["properties"] as JsonObject;
         foreach (var key in obj.Select(kv => kv.Key).ToList())
@@ -29,7 +34,11 @@ internal static class SchemaValidator
             var child = props?[key] as JsonObject;
             if (child is null)
             {
-                if (!PreservesUnknown(schema)) obj.Remove(key);
+                if (!PreservesUnknown(schema))
+                {
+                    obj.Remove(key);
+                    Unknown?.Add(key);
+                }
                 continue;
             }
             var value = obj[key];
@@ -49,6 +58,7 @@ internal static class SchemaValidator
             var name = ApiJson.Str(r);
             if (name is not null && name is not ("apiVersion" or "kind" or "metadata") && !obj.ContainsKey(name)) errors.Add(FieldError.Required(name));
         }
+        Unknown = null;
         return errors;
     }
 
@@ -91,9 +101,9 @@ internal static class SchemaValidator
                         a[i] = Walk(a[i]?.DeepClone(), items, $"{path}[{i}]", errors);
                     }
                 }
-                if (schema["minItems"] is { } minItems && a.Count < minItems.GetValue<long>())
+                if (schema["minItems"] is { } minItems && a.Count < ApiJson.Int(minItems))
                     errors.Add(FieldError.Invalid(path, a.Count.ToString(CultureInfo.InvariantCulture), $"{path} in body should have at least {minItems} items"));
-                if (schema["maxItems"] is { } maxItems && a.Count > maxItems.GetValue<long>())
+                if (schema["maxItems"] is { } maxItems && a.Count > ApiJson.Int(maxItems))
                     errors.Add(FieldError.TooMany(path, $"{a.Count}: must have at most {maxItems} items"));
                 if (ApiJson.Str(schema["x-kubernetes-list-type"]) == "set" || schema["uniqueItems"]?.GetValue<bool>() == true)
                 {
@@ -127,8 +137,13 @@ internal static class SchemaValidator
     }
 
     /// <summary>Validation without pruning or defaulting (for allOf/anyOf/oneOf branches).</summary>
-    private static void Validate(JsonNode? value, JsonObject schema, string path, List<FieldError> errors) =>
+    private static void Validate(JsonNode? value, JsonObject schema, string path, List<FieldError> errors)
+    {
+        var saved = Unknown;
+        Unknown = null;
         Walk(value?.DeepClone(), schema, path, errors);
+        Unknown = saved;
+    }
 
     private static void WalkObject(JsonObject o, JsonObject schema, string path, List<FieldError> errors)
     {
@@ -154,6 +169,7 @@ internal static class SchemaValidator
             else if (!preserve)
             {
                 o.Remove(key);
+                Unknown?.Add(childPath);
             }
         }
         if (props is not null)
@@ -169,9 +185,9 @@ internal static class SchemaValidator
             var name = ApiJson.Str(r);
             if (name is not null && !o.ContainsKey(name)) errors.Add(FieldError.Required(path + "." + name));
         }
-        if (schema["minProperties"] is { } minP && o.Count < minP.GetValue<long>())
+        if (schema["minProperties"] is { } minP && o.Count < ApiJson.Int(minP))
             errors.Add(FieldError.Invalid(path, o.Count.ToString(CultureInfo.InvariantCulture), $"{path} in body should have at least {minP} properties"));
-        if (schema["maxProperties"] is { } maxP && o.Count > maxP.GetValue<long>())
+        if (schema["maxProperties"] is { } maxP && o.Count > ApiJson.Int(maxP))
             errors.Add(FieldError.TooMany(path, $"{o.Count}: must have at most {maxP} items"));
     }
 
@@ -179,9 +195,9 @@ internal static class SchemaValidator
     {
         if (v.TryGetValue<string>(out var s))
         {
-            if (schema["minLength"] is { } minL && s.Length < minL.GetValue<long>())
+            if (schema["minLength"] is { } minL && s.Length < ApiJson.Int(minL))
                 errors.Add(FieldError.Invalid(path, "\"" + s + "\"", $"{path} in body should be at least {minL} chars long"));
-            if (schema["maxLength"] is { } maxL && s.Length > maxL.GetValue<long>())
+            if (schema["maxLength"] is { } maxL && s.Length > ApiJson.Int(maxL))
                 errors.Add(FieldError.TooLong(path, $"may not be longer than {maxL}"));
             if (ApiJson.Str(schema["pattern"]) is { } pattern && !PatternFor(pattern).IsMatch(s))
                 errors.Add(FieldError.Invalid(path, "\"" + s + "\"", $"{path} in body should match '{pattern}'"));

@@ -88,7 +88,7 @@ internal sealed class ServiceAllocator
         {
             if (ports[i] is not JsonObject p) continue;
             p["protocol"] ??= "TCP";
-            var port = p["port"] is JsonValue pv && pv.TryGetValue<int>(out var pn) ? pn : 0;
+            var port = (int)(ApiJson.Int(p["port"]) ?? 0);
             if (port is < 1 or > 65535)
                 errors.Add(FieldError.Invalid($"spec.ports[{i}].port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be between 1 and 65535, inclusive"));
             if (svcType != "ExternalName") p["targetPort"] ??= port;
@@ -208,8 +208,8 @@ internal sealed class ServiceAllocator
 
         // node ports
         var pendingPorts = new HashSet<int>();
-        var oldNodePorts = oldPorts.OfType<JsonObject>().Select(p => p["nodePort"]?.GetValue<int>() ?? 0).Where(p => p > 0)
-            .Append(oldSpec?["healthCheckNodePort"]?.GetValue<int>() ?? 0).ToHashSet();
+        var oldNodePorts = oldPorts.OfType<JsonObject>().Select(p => (int)(ApiJson.Int(p["nodePort"]) ?? 0)).Where(p => p > 0)
+            .Append((int)(ApiJson.Int(oldSpec?["healthCheckNodePort"]) ?? 0)).ToHashSet();
         if (svcType is "NodePort" or "LoadBalancer")
         {
             spec["externalTrafficPolicy"] ??= "Cluster";
@@ -220,7 +220,7 @@ internal sealed class ServiceAllocator
             for (var i = 0; i < ports.Count; i++)
             {
                 if (ports[i] is not JsonObject p) continue;
-                if (p["nodePort"] is JsonValue nv && nv.TryGetValue<int>(out var np) && np != 0)
+                if (ApiJson.Int(p["nodePort"]) is { } npl && npl != 0 && (int)npl is var np)
                 {
                     if (np < _portMin || np > _portMax)
                         errors.Add(FieldError.Invalid($"spec.ports[{i}].nodePort", np.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -236,7 +236,7 @@ internal sealed class ServiceAllocator
             }
             if (NeedsHealthCheck(spec))
             {
-                if (spec["healthCheckNodePort"] is not JsonValue hv || !hv.TryGetValue<int>(out var hp) || hp == 0)
+                if ((ApiJson.Int(spec["healthCheckNodePort"]) ?? 0) == 0)
                 {
                     var allocated = AllocatePort(pendingPorts);
                     pendingPorts.Add(allocated);
@@ -318,7 +318,7 @@ internal sealed class ServiceAllocator
     private static IEnumerable<int> Ports(JsonObject svc)
     {
         foreach (var p in svc["spec"]?["ports"] as JsonArray ?? [])
-            if (p?["nodePort"] is JsonValue v && v.TryGetValue<int>(out var n) && n > 0) yield return n;
-        if (svc["spec"]?["healthCheckNodePort"] is JsonValue h && h.TryGetValue<int>(out var hc) && hc > 0) yield return hc;
+            if (ApiJson.Int(p?["nodePort"]) is { } n && n > 0) yield return (int)n;
+        if (ApiJson.Int(svc["spec"]?["healthCheckNodePort"]) is { } hc && hc > 0) yield return (int)hc;
     }
 }

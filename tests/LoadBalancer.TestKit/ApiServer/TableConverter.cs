@@ -176,7 +176,7 @@ internal static class TableConverter
                     return string.Create(CultureInfo.InvariantCulture, $"{statuses.Count(s => s?["ready"]?.GetValue<bool>() == true)}/{total}");
                 }),
                 new("Status", "string", 0, o => o["metadata"]?["deletionTimestamp"] is not null ? "Terminating" : S(o["status"]?["phase"]) is { Length: > 0 } p ? p : "Pending"),
-                new("Restarts", "string", 0, o => ((o["status"]?["containerStatuses"] as JsonArray ?? []).Sum(s => s?["restartCount"]?.GetValue<int>() ?? 0)).ToString(CultureInfo.InvariantCulture)),
+                new("Restarts", "string", 0, o => ((o["status"]?["containerStatuses"] as JsonArray ?? []).Sum(s => ApiJson.Int(s?["restartCount"]) ?? 0)).ToString(CultureInfo.InvariantCulture)),
                 age,
                 new("IP", "string", 1, o => S(o["status"]?["podIP"]) is { Length: > 0 } ip ? ip : "<none>"),
                 new("Node", "string", 1, o => S(o["spec"]?["nodeName"]) is { Length: > 0 } n ? n : "<none>"),

@@ -21,8 +21,9 @@ public static class YamlJson
             throw ApiException.BadRequest("error converting YAML to JSON: " + e.Message);
         }
         var result = new List<JsonObject>();
+        // Round-trip through text so every value is JSON-backed (numbers convert to any CLR type).
         foreach (var doc in stream.Documents)
-            if (Convert(doc.RootNode) is JsonObject o) result.Add(o);
+            if (Convert(doc.RootNode) is JsonObject o) result.Add(JsonNode.Parse(o.ToJsonString())!.AsObject());
         return result;
     }
 
