@@ -93,3 +93,9 @@ public sealed class GobgpCollection : ICollectionFixture<GobgpLab>;
 
 [Collection("bgp-gobgp")]
 public sealed class GobgpInteropTests(GobgpLab lab) : BgpInteropTests<GobgpLab>(lab);
+
+[CollectionDefinition("bgp-exabgp")]
+public sealed class ExabgpCollection : ICollectionFixture<ExabgpLab>;
+
+[Collection("bgp-exabgp")]
+public sealed class ExabgpInteropTests(ExabgpLab lab) : BgpInteropTests<ExabgpLab>(lab);
