@@ -114,8 +114,10 @@ public class ControllerIntegrationTests
         var b = await h.StartControllerAsync("replica-b");
         h.Apply(ServiceYaml("s1"));
         await EventuallyAsync(() => IngressIPs(h.Service("default", "s1")).Count == 1, "s1 assigned");
+        await EventuallyAsync(() => State(a).IsLeading || State(b).IsLeading, "a leader");
         var leader = State(a).IsLeading ? a : b;
         var standby = leader == a ? b : a;
+        var standbyName = standby == a ? "replica-a" : "replica-b";
         Assert.False(State(standby).IsLeading);
         var ip = IngressIPs(h.Service("default", "s1"))[0];
         await StopAsync(leader); // releases the Lease
@@ -125,7 +127,7 @@ public class ControllerIntegrationTests
         Assert.Equal([ip], IngressIPs(h.Service("default", "s1")));
         Assert.NotEqual(ip, IngressIPs(h.Service("default", "s2"))[0]);
         var lease = h.Server.Get("coordination.k8s.io/v1", "Lease", "loadbalancer-system", "loadbalancer-controller");
-        Assert.Equal(State(standby) == State(a) ? "replica-a" : "replica-b", lease!["spec"]!["holderIdentity"]!.GetValue<string>());
+        Assert.Equal(standbyName, lease!["spec"]!["holderIdentity"]!.GetValue<string>());
     }
 
     [Fact]
