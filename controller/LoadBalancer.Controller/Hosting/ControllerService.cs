@@ -32,7 +32,7 @@ internal sealed partial class ControllerService(
 
             async Task LeadAsync(CancellationToken leading)
             {
-                var reconciler = new ServiceReconciler(client, caches, options.Namespace, options.LoadBalancerClass, options.ResyncPeriod,
+                using var reconciler = new ServiceReconciler(client, caches, options.Namespace, options.LoadBalancerClass, options.ResyncPeriod,
                     sink, metrics, time, loggers.CreateLogger("LoadBalancer.Controller.Services"));
                 state.Reconciler = reconciler;
                 try

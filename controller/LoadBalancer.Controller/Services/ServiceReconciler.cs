@@ -17,7 +17,7 @@ namespace LoadBalancer.Controller.Services;
 /// worker, a fresh <see cref="Allocator"/> rebuilt from the Services' statuses before any new allocation, and writes
 /// only when something changed (compare before patch). Events only on a change of state.
 /// </summary>
-internal sealed partial class ServiceReconciler
+internal sealed partial class ServiceReconciler : IDisposable
 {
     private readonly IKubeClient _client;
     private readonly ClusterCaches _caches;
@@ -36,6 +36,12 @@ internal sealed partial class ServiceReconciler
     private readonly Dictionary<string, HashSet<string>> _activeWarnings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastAllocated = new(StringComparer.Ordinal);
     private volatile bool _ready;
+    private WorkQueue<WorkKey>? _queue;
+    // Writes are pipelined (decisions stay sequential on the worker): at most this many API calls in flight, and
+    // writes for one Service stay in order.
+    private readonly SemaphoreSlim _writeSlots = new(16);
+    private readonly Dictionary<string, Task> _inflight = new(StringComparer.Ordinal);
+    private readonly Lock _writtenGate = new();
 
     public ServiceReconciler(IKubeClient client, ClusterCaches caches, string @namespace, string loadBalancerClass, TimeSpan resync,
         IEventSink events, ControllerMetrics metrics, TimeProvider time, ILogger logger)
@@ -57,9 +63,21 @@ internal sealed partial class ServiceReconciler
     /// <summary>True once the caches are synced, the configuration built and the assignments restored.</summary>
     public bool IsReady => _ready;
 
+    /// <summary>Keys queued, waiting or being processed (0 when idle).</summary>
+    public int Backlog
+    {
+        get
+        {
+            int writes;
+            lock (_writtenGate) writes = _inflight.Count;
+            return (_queue is { } q ? q.Count + q.ProcessingCount + q.DelayedCount : 0) + writes;
+        }
+    }
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var queue = new WorkQueue<WorkKey>(_time);
+        _queue = queue;
         _caches.SetSink(queue.Add);
         using var resync = _time.CreateTimer(_ => queue.Add(WorkKey.All), null, _resync, _resync);
         try
@@ -107,8 +125,21 @@ internal sealed partial class ServiceReconciler
             _ready = false;
             _caches.SetSink(null);
             queue.ShutDown();
+            Task[] writes;
+            lock (_writtenGate) writes = [.. _inflight.Values];
+            try
+            {
+                await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(10), _time, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // the API server hangs; the next leader rebuilds from what was written
+            }
+            _queue = null;
         }
     }
+
+    public void Dispose() => _writeSlots.Dispose();
 
     internal async Task ProcessAsync(WorkKey key, WorkQueue<WorkKey> queue, CancellationToken ct)
     {
@@ -140,8 +171,9 @@ internal sealed partial class ServiceReconciler
         foreach (var svc in withIps)
         {
             var key = Key(svc);
+            await WaitForWriteAsync(key).ConfigureAwait(false);
             var outcome = ServiceDecision.Decide(key, svc, Allocator, _class);
-            await ApplyAsync(key, svc, outcome, ct).ConfigureAwait(false);
+            Apply(key, svc, outcome, null, ct);
         }
         PublishUsage();
         return withIps.Count;
@@ -150,51 +182,50 @@ internal sealed partial class ServiceReconciler
     private async Task ReconcileServiceAsync(string ns, string name, WorkQueue<WorkKey> queue, CancellationToken ct)
     {
         var key = $"{ns}/{name}";
+        await WaitForWriteAsync(key).ConfigureAwait(false);
         var svc = _caches.Services.Get(ns, name);
         var outcome = ServiceDecision.Decide(key, svc, Allocator, _class);
         if (svc is null)
         {
-            _written.Remove(key);
+            lock (_writtenGate) _written.Remove(key);
             _activeWarnings.Remove(key);
             _lastAllocated.Remove(key);
         }
         else
         {
-            await ApplyAsync(key, svc, outcome, ct).ConfigureAwait(false);
+            Apply(key, svc, outcome, queue, ct);
         }
         if (outcome.Sync == SyncResult.ReprocessAll) EnqueueAllServices(queue);
         if (outcome.WriteStatus || outcome.Sync == SyncResult.ReprocessAll || svc is null) queue.AddAfter(WorkKey.Status, TimeSpan.FromMilliseconds(500));
         PublishUsage();
     }
 
-    private async Task ApplyAsync(string key, V1Service svc, ServiceOutcome outcome, CancellationToken ct)
+    private async Task WaitForWriteAsync(string key)
+    {
+        Task? pending;
+        lock (_writtenGate) _inflight.TryGetValue(key, out pending);
+        if (pending is not null) await pending.ConfigureAwait(false);
+    }
+
+    /// <summary>Records events now and starts the writes (status, annotation) in the background, in order per Service.</summary>
+    private void Apply(string key, V1Service svc, ServiceOutcome outcome, WorkQueue<WorkKey>? queue, CancellationToken ct)
     {
         var ingressText = string.Join(",", outcome.DesiredIngress.Select(i => $"{i.Ip}/{i.IpMode}"));
         var rv = svc.Metadata.ResourceVersion;
+        bool inFlight;
         // The cache still shows the object we patched last time: our write is in flight, do not repeat it.
-        var inFlight = _written.TryGetValue(key, out var w) && w.ResourceVersion == rv && w.Ingress == ingressText && w.Pool == outcome.DesiredPool;
+        lock (_writtenGate) inFlight = _written.TryGetValue(key, out var w) && w.ResourceVersion == rv && w.Ingress == ingressText && w.Pool == outcome.DesiredPool;
         if (!inFlight && (outcome.WriteStatus || outcome.WriteAnnotation))
         {
-            try
+            var task = WriteAsync(key, svc, outcome, rv, ingressText, queue, ct);
+            lock (_writtenGate) _inflight[key] = task;
+            _ = task.ContinueWith(t =>
             {
-                if (outcome.WriteStatus)
+                lock (_writtenGate)
                 {
-                    var ingress = new JsonArray();
-                    foreach (var i in outcome.DesiredIngress) ingress.Add((JsonNode)new JsonObject { ["ip"] = i.Ip, ["ipMode"] = i.IpMode });
-                    var patch = new JsonObject { ["status"] = new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = outcome.DesiredIngress.Count == 0 ? null : ingress } } };
-                    await _client.PatchStatusAsync(KubeResources.Services, svc.Metadata.Namespace, svc.Metadata.Name!, KubePatch.Merge(patch), ct).ConfigureAwait(false);
+                    if (_inflight.TryGetValue(key, out var current) && current == t) _inflight.Remove(key);
                 }
-                if (outcome.WriteAnnotation)
-                {
-                    var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [ServiceAnnotations.IPAllocatedFromPool] = outcome.DesiredPool } } };
-                    await _client.PatchAsync(KubeResources.Services, svc.Metadata.Namespace, svc.Metadata.Name!, KubePatch.Merge(patch), ct).ConfigureAwait(false);
-                }
-                _written[key] = (rv, ingressText, outcome.DesiredPool);
-            }
-            catch (KubeNotFoundException)
-            {
-                return; // deleted meanwhile; the delete event follows
-            }
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         RecordEvents(key, svc, outcome);
         if (outcome.Owned && outcome.Assignment is { } a && outcome.WriteStatus && !inFlight)
@@ -203,7 +234,54 @@ internal sealed partial class ServiceReconciler
             Log.Assigned(_logger, key, ips, a.Pool);
         }
         else if (outcome.Owned && outcome.Failure is { } f && outcome.WriteStatus)
+        {
             Log.Pending(_logger, key, f);
+        }
+    }
+
+    private async Task WriteAsync(string key, V1Service svc, ServiceOutcome outcome, string? rv, string ingressText, WorkQueue<WorkKey>? queue, CancellationToken ct)
+    {
+        try
+        {
+            await _writeSlots.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            if (outcome.WriteStatus)
+            {
+                var ingress = new JsonArray();
+                foreach (var i in outcome.DesiredIngress) ingress.Add((JsonNode)new JsonObject { ["ip"] = i.Ip, ["ipMode"] = i.IpMode });
+                var patch = new JsonObject { ["status"] = new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = outcome.DesiredIngress.Count == 0 ? null : ingress } } };
+                await _client.PatchStatusAsync(KubeResources.Services, svc.Metadata.Namespace, svc.Metadata.Name!, KubePatch.Merge(patch), ct).ConfigureAwait(false);
+            }
+            if (outcome.WriteAnnotation)
+            {
+                var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [ServiceAnnotations.IPAllocatedFromPool] = outcome.DesiredPool } } };
+                await _client.PatchAsync(KubeResources.Services, svc.Metadata.Namespace, svc.Metadata.Name!, KubePatch.Merge(patch), ct).ConfigureAwait(false);
+            }
+            lock (_writtenGate) _written[key] = (rv, ingressText, outcome.DesiredPool);
+        }
+        catch (KubeNotFoundException)
+        {
+            // deleted meanwhile; the delete event follows
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Log.WorkFailed(_logger, key, e.Message, e);
+            var slash = key.IndexOf('/', StringComparison.Ordinal);
+            queue?.AddRateLimited(WorkKey.ForService(key[..slash], key[(slash + 1)..]));
+        }
+        finally
+        {
+            _writeSlots.Release();
+        }
     }
 
     private void RecordEvents(string key, V1Service svc, ServiceOutcome outcome)

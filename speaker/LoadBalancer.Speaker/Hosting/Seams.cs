@@ -39,7 +39,8 @@ internal interface IAnnouncementStatusWriter
 /// <summary>Posts Service Events (never blocks, never throws).</summary>
 internal interface IServiceEventSink
 {
-    void Post(ServiceEvent serviceEvent);
+    /// <param name="uid">The Service's UID when known (kubectl describe matches Events by it).</param>
+    void Post(ServiceEvent serviceEvent, string? uid);
 }
 
 /// <summary>Holds this speaker's liveness Lease.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using LoadBalancer.Kube;
 using LoadBalancer.Kube.Api;
 using LoadBalancer.Model.Config;
 using LoadBalancer.Model.Crds;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using LoadBalancer.Speaker.DataPlane;
 
 namespace LoadBalancer.Speaker.Hosting;
 
@@ -21,7 +22,9 @@ internal static class SpeakerCommandLine
           --dataplane nftables|off    program forwarding for LB IPs (default nftables)
           --layer2 on|off             answer ARP/NDP (default on)
           --bgp on|off                run BGP sessions (default on)
-          --probe-port PORT           UDP port for speaker-to-speaker probes (default 7473)
+          --probe-port PORT           UDP port for speaker-to-speaker probes (default 7947)
+          --probe-key-file PATH       shared probe key, at least 16 bytes (default /etc/loadbalancer/probe/key;
+                                      missing: no probing, liveness from Leases only)
           --interfaces a,b            only these interfaces may answer ARP/NDP
           --load-balancer-class NAME  Services of this class (or none) are ours (default lb.baremetal.dev/loadbalancer)
           --help                      this text
@@ -80,6 +83,7 @@ internal static class SpeakerCommandLine
             if (int.TryParse(pp, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and < 65536) o = o with { ProbePort = p };
             else errors.Add($"--probe-port: \"{pp}\" is not a port (1-65535)");
         }
+        if (Get("probe-key-file") is { } pk && pk.Length > 0) o = o with { ProbeKeyFile = pk };
         if (Get("interfaces") is { } ifs) o = o with { Interfaces = [.. ifs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] };
         if (Get("load-balancer-class") is { } cls && cls.Length > 0) o = o with { LoadBalancerClass = cls };
         foreach (var unknown in values.Keys) errors.Add($"--{unknown}: unknown flag");

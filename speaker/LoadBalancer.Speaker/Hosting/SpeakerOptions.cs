@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Net;
+using LoadBalancer.Speaker.DataPlane;
 
 namespace LoadBalancer.Speaker.Hosting;
-
-internal enum DataPlaneMode { Nftables, Off }
 
 /// <summary>The speaker's settings, from its command line and environment (see <see cref="SpeakerCommandLine"/>).</summary>
 internal sealed record SpeakerOptions
@@ -22,7 +21,9 @@ internal sealed record SpeakerOptions
     public bool Layer2 { get; init; } = true;
     public bool Bgp { get; init; } = true;
     /// <summary>UDP port of the peer prober (BFD-style probes between speakers).</summary>
-    public int ProbePort { get; init; } = 7473;
+    public int ProbePort { get; init; } = 7947;
+    /// <summary>File holding the probes' shared HMAC key (mounted from a Secret); missing: probing off, Leases only.</summary>
+    public string ProbeKeyFile { get; init; } = "/etc/loadbalancer/probe/key";
     /// <summary>Only these interfaces may answer ARP/NDP (empty: what the L2Advertisements say).</summary>
     public IReadOnlyList<string> Interfaces { get; init; } = [];
     public string LoadBalancerClass { get; init; } = MapperOptions.DefaultClass;
@@ -30,5 +31,5 @@ internal sealed record SpeakerOptions
     public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromSeconds(30);
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"node={NodeName} namespace={Namespace} kubeconfig={Kubeconfig ?? "(in-cluster)"} metrics={MetricsAddress?.ToString() ?? "off"} lease={LeaseDuration.TotalSeconds}s/{RenewPeriod.TotalSeconds}s dataplane={DataPlane} layer2={Layer2} bgp={Bgp} probe-port={ProbePort} interfaces=[{string.Join(",", Interfaces)}] class={LoadBalancerClass}");
+        $"node={NodeName} namespace={Namespace} kubeconfig={Kubeconfig ?? "(in-cluster)"} metrics={MetricsAddress?.ToString() ?? "off"} lease={LeaseDuration.TotalSeconds}s/{RenewPeriod.TotalSeconds}s dataplane={DataPlane} layer2={Layer2} bgp={Bgp} probe-port={ProbePort} probe-key-file={ProbeKeyFile} interfaces=[{string.Join(",", Interfaces)}] class={LoadBalancerClass}");
 }

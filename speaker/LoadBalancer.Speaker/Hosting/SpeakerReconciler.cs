@@ -211,7 +211,13 @@ internal sealed partial class SpeakerReconciler : BackgroundService
             failed = true;
             Log.StatusFailed(_logger, e.Message);
         }
-        foreach (var ev in _tracker.Update(now, plan, [.. _layer2.Failures, .. filterFailures])) _events.Post(ev);
+        var events = _tracker.Update(now, plan, [.. _layer2.Failures, .. filterFailures]);
+        if (events.Count > 0)
+        {
+            var uids = objects.Services.Where(s => s.Metadata.Name is not null)
+                .GroupBy(s => new ServiceKey(s.Metadata.Namespace ?? "default", s.Metadata.Name!)).ToDictionary(g => g.Key, g => g.First().Metadata.Uid);
+            foreach (var ev in events) _events.Post(ev, uids.GetValueOrDefault(ev.Service));
+        }
 
         if (failed)
         {

@@ -81,3 +81,21 @@ public sealed class BirdCollection : ICollectionFixture<BirdLab>;
 
 [Collection("bgp-bird")]
 public sealed class BirdInteropTests(BirdLab lab) : BgpInteropTests<BirdLab>(lab);
+
+[CollectionDefinition("bgp-frr")]
+public sealed class FrrCollection : ICollectionFixture<FrrLab>;
+
+[Collection("bgp-frr")]
+public sealed class FrrInteropTests(FrrLab lab) : BgpInteropTests<FrrLab>(lab);
+
+[CollectionDefinition("bgp-gobgp")]
+public sealed class GobgpCollection : ICollectionFixture<GobgpLab>;
+
+[Collection("bgp-gobgp")]
+public sealed class GobgpInteropTests(GobgpLab lab) : BgpInteropTests<GobgpLab>(lab);
+
+[CollectionDefinition("bgp-exabgp")]
+public sealed class ExabgpCollection : ICollectionFixture<ExabgpLab>;
+
+[Collection("bgp-exabgp")]
+public sealed class ExabgpInteropTests(ExabgpLab lab) : BgpInteropTests<ExabgpLab>(lab);

@@ -110,6 +110,7 @@ public abstract class BgpLab : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Lab.DisposeAsync();
+        if (Environment.GetEnvironmentVariable("LB_KEEP_LAB_DIR") is not null) return; // keep daemon logs for debugging
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
