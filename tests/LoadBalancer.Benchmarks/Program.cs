@@ -10,6 +10,7 @@ public static class BenchmarkEntry
 {
     public static int Main(string[] args)
     {
+        if (args is ["scenario", "bgp-convergence", .. var rest]) return Bgp.BgpConvergenceScenario.MainAsync(rest).GetAwaiter().GetResult();
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
         return 0;
     }
