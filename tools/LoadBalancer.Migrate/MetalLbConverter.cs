@@ -30,19 +30,15 @@ internal static class MetalLbConverter
         ["BGPAdvertisement"] = (["aggregationLength", "aggregationLengthV6", "localPref", "communities", "ipAddressPools",
             "ipAddressPoolSelectors", "nodeSelectors", "peers", "serviceSelectors"], new()),
         ["BGPPeer"] = (["myASN", "peerASN", "peerAddress", "peerPort", "sourceAddress", "holdTime", "keepaliveTime", "connectTime",
-            "routerID", "nodeSelectors", "password", "passwordSecret", "ebgpMultiHop", "bfdProfile", "enableGracefulRestart"], new()
+            "routerID", "nodeSelectors", "password", "passwordSecret", "ebgpMultiHop", "bfdProfile", "enableGracefulRestart", "dualStackAddressFamily"], new()
         {
             ["dynamicASN"] = "dynamic ASN (internal/external) is not supported; set peerASN to the router's AS number",
             ["localASN"] = "local-as rewriting is not supported; set myASN to the AS the router expects",
             ["interface"] = "BGP unnumbered (interface peering) is not supported; set peerAddress",
             ["vrf"] = "VRF sessions are not supported; the session uses the node's main routing table",
             ["disableMP"] = "not needed: sessions always use MP-BGP for IPv4 and IPv6",
-            ["dualStackAddressFamily"] = "not needed: each session negotiates IPv4 and IPv6 unicast with MP-BGP",
         }),
-        ["BFDProfile"] = (["receiveInterval", "transmitInterval", "detectMultiplier", "echoMode", "passiveMode", "minimumTtl"], new()
-        {
-            ["echoInterval"] = "the echo interval is not configurable; echo packets follow transmitInterval",
-        }),
+        ["BFDProfile"] = (["receiveInterval", "transmitInterval", "detectMultiplier", "echoInterval", "echoMode", "passiveMode", "minimumTtl"], new()),
         ["Community"] = (["communities"], new()),
     };
 

@@ -13,15 +13,23 @@ internal sealed record SelectorRequirement(string Key, SelectorOperator Operator
 /// everything. A list of selectors (nodeSelectors, serviceSelectors, ipAddressPoolSelectors) is an OR, and an empty list
 /// matches everything: see <see cref="MatchesAny"/>.
 /// </summary>
-internal sealed record Selector(ImmutableDictionary<string, string> MatchLabels, ImmutableArray<SelectorRequirement> MatchExpressions)
+/// <remarks><see cref="Predicate"/>, when set, replaces the label rules (a parsed selector from the validated configuration).</remarks>
+internal sealed record Selector(ImmutableDictionary<string, string> MatchLabels, ImmutableArray<SelectorRequirement> MatchExpressions,
+    Func<IReadOnlyDictionary<string, string>, bool>? Predicate = null)
 {
     public static Selector Everything { get; } = new(ImmutableDictionary<string, string>.Empty, []);
+
+    /// <summary>Matches nothing (an advertisement whose pools all went away).</summary>
+    public static Selector Nothing { get; } = From(_ => false);
+
+    public static Selector From(Func<IReadOnlyDictionary<string, string>, bool> predicate) => new(ImmutableDictionary<string, string>.Empty, [], predicate);
 
     public static Selector Labels(params (string Key, string Value)[] labels)
         => new(labels.ToImmutableDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal), []);
 
     public bool Matches(IReadOnlyDictionary<string, string> labels)
     {
+        if (Predicate is not null) return Predicate(labels);
         foreach (var (key, value) in MatchLabels)
         {
             if (!labels.TryGetValue(key, out var actual) || actual != value) return false;

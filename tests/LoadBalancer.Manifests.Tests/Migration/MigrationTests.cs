@@ -67,8 +67,8 @@ public sealed class MigrationTests
         Assert.Contains("changed: BGPPeer metallb-system/router-b spec.holdTime: set to 30s", report, StringComparison.Ordinal);
         Assert.Contains("spec.dynamicASN", report, StringComparison.Ordinal);
 
-        Assert.Null(objects[2]["spec"]!["echoInterval"]);
-        Assert.Contains("BFDProfile metallb-system/fast spec.echoInterval", report, StringComparison.Ordinal);
+        Assert.Equal(50L, objects[2]["spec"]!["echoInterval"]!.GetValue<long>());
+        Assert.DoesNotContain("BFDProfile metallb-system/fast", report, StringComparison.Ordinal);
         Assert.Equal("large:64512:1:2", objects[3]["spec"]!["communities"]![1]!["value"].Str());
         Assert.Equal("65535:65282", objects[3]["spec"]!["communities"]![0]!["value"].Str());
         Assert.Equal(100L, objects[4]["spec"]!["localPref"]!.GetValue<long>());

@@ -1,0 +1,556 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using LoadBalancer.Proto.Bgp;
+using LoadBalancer.Speaker.Announcing;
+using Microsoft.Extensions.Logging;
+
+namespace LoadBalancer.Speaker.Bgp;
+
+/// <summary>
+/// One BGP session to one peer: dials out (MetalLB style; the peer is normally passive), runs the pure
+/// <see cref="BgpFsm"/> on a single loop that owns all state, reads on a second task (System.IO.Pipelines), and keeps
+/// the peer's copy of our routes in step with the desired set through an <see cref="AdjRibOut"/>.
+/// Routes the peer sends are decoded (malformed ones answered as RFC 7606 says) and dropped.
+/// </summary>
+internal sealed partial class BgpSession : IDisposable
+{
+    private enum TimerKind { ConnectRetry, Hold, Keepalive, Restart }
+
+    private abstract record Input;
+    private sealed record Fsm(BgpEvent Event, int Connection) : Input;
+    private sealed record TimerFired(TimerKind Kind, int Version) : Input;
+    private sealed record Connected(Socket Socket, int Attempt) : Input;
+    private sealed record ConnectFailed(string Reason, int Attempt) : Input;
+    private sealed record RoutesChanged(Dictionary<IPNetwork, RouteAttributes> Routes) : Input;
+    private sealed record RefreshRequested(int Connection) : Input;
+    private sealed record StopRequested(BgpNotification? Notification, TaskCompletionSource Done) : Input;
+
+    private readonly BgpPeerSpec _spec;
+    private readonly BgpAnnouncerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly BgpMetrics _metrics;
+    private readonly Action<BgpSessionStatus> _statusChanged;
+    private readonly Channel<Input> _inbox = Channel.CreateUnbounded<Input>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly AdjRibOut _rib = new();
+    private readonly Random _random;
+    private readonly ITimer?[] _timers = new ITimer?[4];
+    private readonly int[] _timerVersions = new int[4];
+    private readonly Task _loop;
+
+    private BgpFsmState _fsm;
+    private Socket? _socket;
+    private NetworkStream? _stream;
+    private CancellationTokenSource? _connectionCts;
+    private int _connection;
+    private int _attempt;
+    private int _failures;
+    private BgpDecodeContext _context = new(false);
+    private bool _stopping;
+    private volatile BgpSessionStatus _status;
+
+    public BgpSession(BgpPeerSpec spec, BgpAnnouncerOptions options, TimeProvider time, ILogger logger, BgpMetrics metrics,
+        Action<BgpSessionStatus> statusChanged, Dictionary<IPNetwork, RouteAttributes> routes)
+    {
+        _spec = spec;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _metrics = metrics;
+        _statusChanged = statusChanged;
+        _random = options.JitterSeed is { } seed ? new Random(seed ^ spec.Name.GetHashCode(StringComparison.Ordinal)) : new Random();
+        _rib.SetDesired(routes);
+        _fsm = BgpFsmState.Initial(new BgpFsmConfig(spec.MyAsn, spec.PeerAsn, ResolveRouterId(null), spec.HoldTime, spec.KeepaliveTime,
+            // The TCP connect gives up after connectTime; the FSM's ConnectRetryTimer dials again a second later, so a
+            // timed-out attempt is always reported before the next one starts.
+            (spec.ConnectTime > TimeSpan.Zero ? spec.ConnectTime : TimeSpan.FromSeconds(5)) + TimeSpan.FromSeconds(1)));
+        _status = new BgpSessionStatus(spec.Name, nameof(BgpState.Idle), null, 0, null);
+        _metrics.SetSession(spec.Name, false, 0);
+        _inbox.Writer.TryWrite(new Fsm(new BgpEvent.Start(), 0));
+        _loop = Task.Run(RunAsync);
+    }
+
+    public BgpPeerSpec Spec => _spec;
+
+    /// <summary>Only for a session whose loop has ended (after <see cref="StopAsync"/>).</summary>
+    public void Dispose()
+    {
+        _connectionCts?.Dispose();
+        _stream?.Dispose();
+    }
+
+    public BgpSessionStatus Status => _status;
+
+    public void SetRoutes(Dictionary<IPNetwork, RouteAttributes> routes) => _inbox.Writer.TryWrite(new RoutesChanged(routes));
+
+    /// <summary>Stops the session: with a NOTIFICATION when given, else by closing the connection (graceful restart keeps our routes at the peer).</summary>
+    public async Task StopAsync(BgpNotification? notification, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_inbox.Writer.TryWrite(new StopRequested(notification, done))) return;
+        try
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop is stuck in a write to a peer that does not read: cut the connection.
+            _connectionCts?.Cancel();
+            _socket?.Dispose();
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await foreach (var input in _inbox.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (await HandleAsync(input).ConfigureAwait(false)) break;
+            }
+        }
+        catch (Exception ex)
+        {
+            LogLoopFailed(_logger, ex, _spec.Name);
+        }
+        finally
+        {
+            CloseConnection();
+            foreach (var t in _timers) t?.Dispose();
+            _metrics.RemoveSession(_spec.Name);
+        }
+    }
+
+    /// <summary>Handles one input; true when the session is finished.</summary>
+    private async Task<bool> HandleAsync(Input input)
+    {
+        switch (input)
+        {
+            case Fsm f when f.Connection == _connection || f.Event is BgpEvent.Start:
+                await StepAsync(f.Event).ConfigureAwait(false);
+                break;
+            case TimerFired t when t.Version == _timerVersions[(int)t.Kind]:
+                await StepAsync(t.Kind switch
+                {
+                    TimerKind.ConnectRetry => new BgpEvent.ConnectRetryTimerExpires(),
+                    TimerKind.Hold => new BgpEvent.HoldTimerExpires(),
+                    TimerKind.Keepalive => new BgpEvent.KeepaliveTimerExpires(),
+                    _ => new BgpEvent.Start(),
+                }).ConfigureAwait(false);
+                break;
+            case Connected c:
+                if (c.Attempt != _attempt || _fsm.State is not (BgpState.Connect or BgpState.Active) || _stopping)
+                {
+                    c.Socket.Dispose();
+                    break;
+                }
+                LogConnected(_logger, _spec.Name, c.Socket.LocalEndPoint, c.Socket.RemoteEndPoint);
+                AttachConnection(c.Socket);
+                _fsm = _fsm with { Config = _fsm.Config with { LocalBgpId = ResolveRouterId(c.Socket.LocalEndPoint as IPEndPoint) } };
+                await StepAsync(new BgpEvent.TcpConnected(true)).ConfigureAwait(false);
+                break;
+            case ConnectFailed f when f.Attempt == _attempt:
+                LogConnectFailed(_logger, _spec.Name, _spec.PeerAddress, _spec.PeerPort, f.Reason);
+                await StepAsync(new BgpEvent.TcpConnectionFails(f.Reason)).ConfigureAwait(false);
+                break;
+            case RoutesChanged r:
+                _rib.SetDesired(r.Routes);
+                if (_fsm.State == BgpState.Established) await FlushAsync().ConfigureAwait(false);
+                break;
+            case RefreshRequested r when r.Connection == _connection && _fsm.State == BgpState.Established:
+                // ROUTE-REFRESH: the peer wants everything again.
+                _rib.PeerLost();
+                await FlushAsync().ConfigureAwait(false);
+                break;
+            case StopRequested s:
+                _stopping = true;
+                if (s.Notification is not null) await StepAsync(new BgpEvent.Stop(s.Notification)).ConfigureAwait(false);
+                CloseConnection();
+                _fsm = _fsm with { State = BgpState.Idle };
+                Publish("stopped");
+                s.Done.TrySetResult();
+                return true;
+        }
+        return false;
+    }
+
+    private async Task StepAsync(BgpEvent e)
+    {
+        var before = _fsm.State;
+        var transition = BgpFsm.Step(_fsm, e);
+        _fsm = transition.State;
+        foreach (var action in transition.Actions)
+            await ExecuteAsync(action).ConfigureAwait(false);
+        if (_fsm.State != before) Publish(_fsm.LastError);
+    }
+
+    private async Task ExecuteAsync(BgpAction action)
+    {
+        switch (action)
+        {
+            case BgpAction.Connect:
+                StartConnect();
+                break;
+            case BgpAction.DropConnection:
+                CloseConnection();
+                break;
+            case BgpAction.SendOpen:
+                await SendAsync(BuildOpen().ToArray()).ConfigureAwait(false);
+                break;
+            case BgpAction.SendKeepalive:
+                await SendAsync(BgpFraming.Keepalive()).ConfigureAwait(false);
+                break;
+            case BgpAction.SendNotification n:
+                LogNotificationSent(_logger, _spec.Name, n.Notification.ToString());
+                await SendAsync(n.Notification.ToArray(), flushAndIgnoreErrors: true).ConfigureAwait(false);
+                break;
+            case BgpAction.SetConnectRetryTimer t:
+                SetTimer(TimerKind.ConnectRetry, t.Due == TimeSpan.Zero ? t.Due : Backoff(t.Due));
+                break;
+            case BgpAction.SetHoldTimer t:
+                SetTimer(TimerKind.Hold, t.Due);
+                break;
+            case BgpAction.SetKeepaliveTimer t:
+                SetTimer(TimerKind.Keepalive, t.Due);
+                break;
+            case BgpAction.SessionEstablished:
+                _failures = 0;
+                var peer = _fsm.PeerOpen!;
+                _context = new BgpDecodeContext(peer.Find<FourOctetAsCapability>() is not null, peer.Find<ExtendedMessageCapability>() is not null);
+                _rib.PeerLost();
+                LogEstablished(_logger, _spec.Name, _spec.PeerAddress, peer.Asn, _fsm.NegotiatedHoldTime.TotalSeconds);
+                _status = _status with { EstablishedSince = _time.GetUtcNow() };
+                await FlushAsync(endOfRib: true).ConfigureAwait(false);
+                break;
+            case BgpAction.SessionDown d:
+                var wasUp = _status.EstablishedSince is not null;
+                _rib.PeerLost();
+                _status = _status with { EstablishedSince = null, PrefixesAdvertised = 0 };
+                if (wasUp) LogDown(_logger, _spec.Name, d.Reason);
+                if (!_stopping)
+                {
+                    _failures++;
+                    var delay = Backoff(_options.ReconnectBackoffMin);
+                    LogRestartScheduled(_logger, _spec.Name, delay.TotalMilliseconds, _failures);
+                    SetTimer(TimerKind.Restart, delay);
+                }
+                break;
+        }
+    }
+
+    /// <summary>Exponential backoff from <paramref name="basis"/> per consecutive failure, capped, with ±25 % jitter.</summary>
+    private TimeSpan Backoff(TimeSpan basis)
+    {
+        var exponent = Math.Min(Math.Max(_failures - 1, 0), 10);
+        var ms = Math.Min(basis.TotalMilliseconds * (1 << exponent), Math.Max(_options.ReconnectBackoffMax.TotalMilliseconds, basis.TotalMilliseconds));
+        return TimeSpan.FromMilliseconds(ms * (0.75 + 0.5 * _random.NextDouble()));
+    }
+
+    private void SetTimer(TimerKind kind, TimeSpan due)
+    {
+        var i = (int)kind;
+        var version = ++_timerVersions[i];
+        _timers[i]?.Dispose();
+        _timers[i] = null;
+        if (due <= TimeSpan.Zero) return;
+        _timers[i] = _time.CreateTimer(_ =>
+        {
+            if (kind == TimerKind.Restart) _inbox.Writer.TryWrite(new Fsm(new BgpEvent.Start(), -1));
+            else _inbox.Writer.TryWrite(new TimerFired(kind, version));
+        }, null, due, Timeout.InfiniteTimeSpan);
+    }
+
+    private uint ResolveRouterId(IPEndPoint? local)
+    {
+        var candidate = _spec.RouterId ?? _options.RouterId
+            ?? (_spec.SourceAddress?.AddressFamily == AddressFamily.InterNetwork ? _spec.SourceAddress : null)
+            ?? (local?.Address is { AddressFamily: AddressFamily.InterNetwork } v4 ? v4 : null)
+            ?? (local?.Address is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : null)
+            ?? _options.NextHopIPv4;
+        Span<byte> bytes = stackalloc byte[16];
+        if (candidate is not null && candidate.TryWriteBytes(bytes, out var n))
+        {
+            var id = BinaryPrimitives.ReadUInt32BigEndian(bytes[(n - 4)..n]);
+            if (id != 0) return id;
+        }
+        // IPv6-only and nothing configured: derive a stable identifier from the local address (RFC 6286 allows any non-zero value).
+        var hash = (uint)(local?.Address.GetHashCode() ?? _spec.Name.GetHashCode(StringComparison.Ordinal));
+        return hash == 0 ? 1 : hash;
+    }
+
+    private BgpOpen BuildOpen()
+    {
+        List<BgpCapability> caps =
+        [
+            new MultiprotocolCapability(BgpAfi.IPv4, BgpSafi.Unicast),
+            new MultiprotocolCapability(BgpAfi.IPv6, BgpSafi.Unicast),
+            new RouteRefreshCapability(),
+            new ExtendedMessageCapability(),
+        ];
+        if (_spec.EnableGracefulRestart)
+        {
+            // Forwarding state is preserved: the node's data plane keeps forwarding while the speaker restarts.
+            caps.Add(new GracefulRestartCapability(false, false, (ushort)Math.Clamp(_options.GracefulRestartTime.TotalSeconds, 0, 4095),
+                [new GracefulRestartFamily(BgpAfi.IPv4, BgpSafi.Unicast, true), new GracefulRestartFamily(BgpAfi.IPv6, BgpSafi.Unicast, true)]));
+        }
+        var hold = (ushort)Math.Clamp((int)_spec.HoldTime.TotalSeconds, 0, ushort.MaxValue);
+        if (hold is 1 or 2) hold = 3;
+        return BgpOpen.Create(_spec.MyAsn, hold, _fsm.Config.LocalBgpId, caps);
+    }
+
+    private void StartConnect()
+    {
+        var attempt = ++_attempt;
+        LogConnecting(_logger, _spec.Name, _spec.PeerAddress, _spec.PeerPort, attempt);
+        var spec = _spec;
+        Socket socket;
+        try
+        {
+            socket = CreateSocket();
+        }
+        catch (Exception ex) when (ex is SocketException or InvalidOperationException or ArgumentException)
+        {
+            _inbox.Writer.TryWrite(new ConnectFailed($"socket setup failed: {ex.Message}", attempt));
+            return;
+        }
+        var timeout = spec.ConnectTime > TimeSpan.Zero ? spec.ConnectTime : TimeSpan.FromSeconds(5);
+        _ = Task.Run(async () =>
+        {
+            using var cts = new CancellationTokenSource(timeout, _time);
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(spec.PeerAddress, spec.PeerPort), cts.Token).ConfigureAwait(false);
+                if (!_inbox.Writer.TryWrite(new Connected(socket, attempt))) socket.Dispose();
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                socket.Dispose();
+                var reason = ex is OperationCanceledException
+                    ? $"no answer within {timeout.TotalSeconds:0.#} s" + (spec.Password is null ? "" : " (with TCP MD5: a wrong or missing password on either side looks like this)")
+                    : ex.Message;
+                _inbox.Writer.TryWrite(new ConnectFailed(reason, attempt));
+            }
+        });
+    }
+
+    private Socket CreateSocket()
+    {
+        var family = _spec.PeerAddress.AddressFamily;
+        var socket = _options.SocketFactory?.Invoke(family) ?? new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.NoDelay = true;
+            if (_spec.SourceAddress is { } source) socket.Bind(new IPEndPoint(source, 0));
+            // RFC 4271 §5.1.3 practice: eBGP to a directly connected peer uses TTL 1 unless multihop is allowed.
+            var ebgp = _spec.MyAsn != _spec.PeerAsn;
+            socket.Ttl = (short)(ebgp && !_spec.EbgpMultiHop ? 1 : 255);
+            if (!string.IsNullOrEmpty(_spec.Password) && !TcpMd5.TrySet(socket, _spec.PeerAddress, _spec.Password))
+                throw new ArgumentException("password: TCP MD5 keys are at most 80 octets");
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private void AttachConnection(Socket socket)
+    {
+        CloseConnection();
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _connectionCts = new CancellationTokenSource();
+        var connection = ++_connection;
+        _context = new BgpDecodeContext(false);
+        _ = ReadLoopAsync(_stream, connection, _connectionCts.Token);
+    }
+
+    private void CloseConnection()
+    {
+        if (_socket is null) return;
+        _connection++; // events of the old connection are stale from now on
+        try { _connectionCts?.Cancel(); } catch (ObjectDisposedException) { }
+        _connectionCts?.Dispose();
+        _connectionCts = null;
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
+        _stream?.Dispose();
+        _socket.Dispose();
+        _socket = null;
+        _stream = null;
+    }
+
+    private async Task SendAsync(ReadOnlyMemory<byte> bytes, bool flushAndIgnoreErrors = false)
+    {
+        if (_stream is null) return;
+        try
+        {
+            await _stream.WriteAsync(bytes, _connectionCts?.Token ?? default).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            if (flushAndIgnoreErrors) return;
+            _inbox.Writer.TryWrite(new Fsm(new BgpEvent.TcpConnectionFails($"write failed: {ex.Message}"), _connection));
+        }
+    }
+
+    /// <summary>Sends what the peer lacks: withdrawals first, then announcements packed per attribute set; End-of-RIB after the first sync.</summary>
+    private async Task FlushAsync(bool endOfRib = false)
+    {
+        var peer = _fsm.PeerOpen;
+        if (peer is null || _socket is null) return;
+        var local = _socket.LocalEndPoint as IPEndPoint;
+        var nextHop4 = local?.Address is { AddressFamily: AddressFamily.InterNetwork } a4 ? a4
+            : local?.Address is { IsIPv4MappedToIPv6: true } m ? m.MapToIPv4() : _options.NextHopIPv4;
+        var nextHop6 = local?.Address is { AddressFamily: AddressFamily.InterNetworkV6, IsIPv4MappedToIPv6: false } a6 ? a6 : _options.NextHopIPv6;
+        bool CanCarry(BgpAfi afi) => afi == BgpAfi.IPv4
+            ? nextHop4 is not null && peer.Supports(BgpAfi.IPv4, BgpSafi.Unicast)
+            : nextHop6 is not null && peer.Supports(BgpAfi.IPv6, BgpSafi.Unicast);
+        var delta = _rib.TakeDelta(CanCarry);
+        var writer = new ArrayBufferWriter<byte>(4096);
+        var messages = 0;
+        messages += BgpUpdatePacker.WriteWithdrawals(writer, delta.WithdrawIPv4.ToArray(), _context);
+        messages += BgpUpdatePacker.WriteWithdrawals(writer, delta.WithdrawIPv6.ToArray(), _context);
+        var ebgp = _spec.MyAsn != _spec.PeerAsn;
+        foreach (var group in delta.Announce)
+        {
+            var attributes = new BgpPathAttributes
+            {
+                Origin = BgpOrigin.Igp,
+                AsPath = ebgp ? [new AsPathSegment(AsPathSegmentType.AsSequence, [_spec.MyAsn])] : [],
+                LocalPref = ebgp ? null : group.Attributes.LocalPreference ?? 100,
+                Communities = group.Attributes.Communities,
+                LargeCommunities = group.Attributes.LargeCommunities,
+            };
+            messages += BgpUpdatePacker.WriteAnnouncements(writer, attributes, group.Afi == BgpAfi.IPv4 ? nextHop4! : nextHop6!, null,
+                group.Prefixes.ToArray(), _context);
+        }
+        if (endOfRib)
+        {
+            foreach (var afi in (BgpAfi[])[BgpAfi.IPv4, BgpAfi.IPv6])
+            {
+                if (!peer.Supports(afi, BgpSafi.Unicast)) continue;
+                var eor = BgpUpdate.EndOfRib(afi);
+                var span = writer.GetSpan(64);
+                eor.TryWrite(span, _context, out var n);
+                writer.Advance(n);
+                messages++;
+            }
+        }
+        if (messages == 0) return;
+        await SendAsync(writer.WrittenMemory).ConfigureAwait(false);
+        _metrics.UpdatesSent(_spec.Name, messages);
+        _metrics.SetSession(_spec.Name, true, _rib.AdvertisedCount);
+        var withdrawn = delta.WithdrawIPv4.Count + delta.WithdrawIPv6.Count;
+        var announced = delta.Announce.Sum(g => g.Prefixes.Count);
+        LogUpdatesSent(_logger, _spec.Name, messages, announced, withdrawn);
+        _status = _status with { PrefixesAdvertised = _rib.AdvertisedCount };
+        var t = BgpFsm.Step(_fsm, new BgpEvent.UpdateSent());
+        _fsm = t.State;
+        foreach (var action in t.Actions) await ExecuteAsync(action).ConfigureAwait(false);
+    }
+
+    private void Publish(string? error)
+    {
+        var state = _fsm.State;
+        _status = _status with { State = state.ToString(), LastError = state == BgpState.Established ? null : error ?? _status.LastError,
+            PrefixesAdvertised = _rib.AdvertisedCount, EstablishedSince = state == BgpState.Established ? _status.EstablishedSince : null };
+        _metrics.SetSession(_spec.Name, state == BgpState.Established, _rib.AdvertisedCount);
+        _statusChanged(_status);
+    }
+
+    /// <summary>Reads framed messages and turns them into FSM events; the peer's routes are decoded and dropped.</summary>
+    private async Task ReadLoopAsync(NetworkStream stream, int connection, CancellationToken cancellationToken)
+    {
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        var context = new BgpDecodeContext(false);
+        var max = BgpConstants.MaxMessageLength;
+        void Post(BgpEvent e) => _inbox.Writer.TryWrite(new Fsm(e, connection));
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (true)
+                {
+                    var span = buffer.IsSingleSegment ? buffer.FirstSpan : buffer.Slice(0, Math.Min(buffer.Length, max)).ToArray();
+                    var status = BgpFraming.TryReadMessage(span, max, out var type, out var length, out var error);
+                    if (status == OperationStatus.NeedMoreData) break;
+                    if (status == OperationStatus.InvalidData)
+                    {
+                        LogBadMessage(_logger, _spec.Name, error!.ToString());
+                        Post(new BgpEvent.MessageError(error));
+                        return;
+                    }
+                    var body = span[19..length];
+                    switch (type)
+                    {
+                        case BgpMessageType.Open:
+                            if (!BgpOpen.TryDecode(body, out var open, out var openError))
+                            {
+                                LogBadMessage(_logger, _spec.Name, openError!.ToString());
+                                Post(new BgpEvent.MessageError(openError));
+                                return;
+                            }
+                            context = new BgpDecodeContext(open!.Find<FourOctetAsCapability>() is not null, open.Find<ExtendedMessageCapability>() is not null);
+                            max = context.MaxMessageLength;
+                            Post(new BgpEvent.OpenReceived(open));
+                            break;
+                        case BgpMessageType.Update:
+                            var outcome = BgpUpdate.TryDecode(body, context, out var update, out var updateError);
+                            if (outcome == BgpUpdateStatus.SessionReset)
+                            {
+                                LogBadMessage(_logger, _spec.Name, updateError!.ToString());
+                                Post(new BgpEvent.MessageError(updateError));
+                                return;
+                            }
+                            if (outcome == BgpUpdateStatus.TreatAsWithdraw) LogTreatAsWithdraw(_logger, _spec.Name, updateError!);
+                            else if (_logger.IsEnabled(LogLevel.Trace) && !update.IsEndOfRib(out _, out _))
+                            {
+#pragma warning disable CA1873 // guarded by IsEnabled(Trace) just above
+                                LogPeerRoutesIgnored(_logger, _spec.Name, update.AllAnnounced.Count(), update.AllWithdrawn.Count());
+#pragma warning restore CA1873
+                            }
+                            Post(new BgpEvent.UpdateReceived());
+                            break;
+                        case BgpMessageType.Notification:
+                            BgpNotification.TryDecode(body, out var notification);
+                            LogNotificationReceived(_logger, _spec.Name, notification.ToString());
+                            Post(new BgpEvent.NotificationReceived(notification));
+                            return;
+                        case BgpMessageType.Keepalive:
+                            Post(new BgpEvent.KeepaliveReceived());
+                            break;
+                        case BgpMessageType.RouteRefresh:
+                            Post(new BgpEvent.UpdateReceived());
+                            _inbox.Writer.TryWrite(new RefreshRequested(connection));
+                            break;
+                    }
+                    buffer = buffer.Slice(length);
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    Post(new BgpEvent.TcpConnectionFails("the peer closed the connection"));
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            Post(new BgpEvent.TcpConnectionFails($"read failed: {ex.Message}"));
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+}
