@@ -112,8 +112,11 @@ internal sealed class KubeClusterView : IClusterView, IHostedService, IAsyncDisp
     /// <summary>Caches stay up until the host is disposed, so the reconciler's last (withdraw) round still reads them.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (_cts is not null) await _cts.CancelAsync().ConfigureAwait(false);
         foreach (var i in _all) await i.DisposeAsync().ConfigureAwait(false);
         _cts?.Dispose();

@@ -31,13 +31,16 @@ internal sealed class KubeStatusWriter(IKubeClient client, SpeakerOptions option
         return shorter[..Math.Min(253, shorter.Length)];
     }
 
+    public void Resync() => _written = null;
+
     public async Task ApplyAsync(AnnouncementPlan plan, CancellationToken cancellationToken)
     {
         if (_written is null)
         {
             var existing = await client.ListAsync(SpeakerResources.ServiceAnnouncements,
                 new ListOptions { Namespace = options.Namespace, LabelSelector = $"{NodeLabel}={KubeLeaseHolder.LabelValue(options.NodeName)}" }, cancellationToken).ConfigureAwait(false);
-            _written = existing.Items.Where(i => i.Metadata.Name is not null).ToDictionary(i => i.Metadata.Name!, _ => "", StringComparer.Ordinal);
+            _written = existing.Items.Where(i => i.Metadata.Name is not null).ToDictionary(i => i.Metadata.Name!,
+                i => i.Status is null ? "" : JsonSerializer.Serialize(i.Status, ModelJsonContext.Default.ServiceAnnouncementStatus), StringComparer.Ordinal);
         }
         var desired = new Dictionary<string, (ServiceKey Svc, AnnounceProtocol Protocol, ServiceAnnouncementStatus Status)>(StringComparer.Ordinal);
         foreach (var sp in plan.Services.Values)
@@ -85,8 +88,16 @@ internal sealed class KubeStatusWriter(IKubeClient client, SpeakerOptions option
                 {
                 }
             }
-            await client.PatchStatusAsync(SpeakerResources.ServiceAnnouncements, options.Namespace, name, KubePatch.Merge($"{{\"status\":{json}}}"), cancellationToken).ConfigureAwait(false);
-            _written[name] = json;
+            try
+            {
+                await client.PatchStatusAsync(SpeakerResources.ServiceAnnouncements, options.Namespace, name, KubePatch.Merge($"{{\"status\":{json}}}"), cancellationToken).ConfigureAwait(false);
+                _written[name] = json;
+            }
+            catch (KubeNotFoundException)
+            {
+                // Deleted behind our back: create it again on the next round.
+                _written.Remove(name);
+            }
         }
         foreach (var name in _written.Keys.Where(n => !desired.ContainsKey(n)).ToList())
         {

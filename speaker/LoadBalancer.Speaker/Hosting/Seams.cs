@@ -29,6 +29,9 @@ internal interface IAnnouncementStatusWriter
     /// <summary>Makes this node's ServiceAnnouncements match <paramref name="plan"/> (create, update, delete).</summary>
     Task ApplyAsync(AnnouncementPlan plan, CancellationToken cancellationToken);
 
+    /// <summary>Forgets what it believes it wrote, so the next apply re-reads the objects (someone may have deleted them).</summary>
+    void Resync();
+
     /// <summary>Deletes ServiceAnnouncements of nodes that are not in <paramref name="liveNodes"/> (crashed speakers).</summary>
     Task CollectGarbageAsync(IReadOnlySet<string> liveNodes, CancellationToken cancellationToken);
 

@@ -92,6 +92,8 @@ internal sealed partial class SpeakerReconciler : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // No garbage collection of other nodes' status before this speaker has watched Leases for a while.
+        _nextGc = _time.GetUtcNow() + (_options.LeaseDuration * 2);
         var description = _options.Describe();
         Log.Starting(_logger, description);
         var sessionWriter = WriteSessionsAsync(stoppingToken);
@@ -163,6 +165,7 @@ internal sealed partial class SpeakerReconciler : BackgroundService
         var started = _time.GetTimestamp();
         var pendingSince = Interlocked.Exchange(ref _pendingSince, 0);
         var now = _time.GetUtcNow();
+        if (now >= _nextResync && _nextResync != DateTimeOffset.MinValue) _status.Resync();
         _nextResync = now + _options.ResyncPeriod;
         _retryAt = null;
         var failed = false;

@@ -43,9 +43,9 @@ internal static class SpeakerServiceCollectionExtensions
         services.TryAddSingleton<SpeakerHttpServer>();
 
         // Hosted services start in this order and stop in reverse: caches, then the loop, then HTTP.
-        services.AddHostedService(sp => sp.GetRequiredService<IClusterView>() as IHostedService ?? NoopHostedService.Instance);
-        services.AddHostedService(sp => sp.GetRequiredService<SpeakerReconciler>());
-        services.AddHostedService(sp => sp.GetRequiredService<SpeakerHttpServer>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IClusterView>() as IHostedService ?? NoopHostedService.Instance);
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SpeakerReconciler>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SpeakerHttpServer>());
         return services;
     }
 

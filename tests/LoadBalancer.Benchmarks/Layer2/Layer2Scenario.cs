@@ -60,6 +60,9 @@ public static class Layer2Scenario
         var client = await lab.AddNamespaceAsync("client");
         await NetLab.AttachAsync(lan, "br0", node, "eth0", "p-node", ["192.0.2.11/24"], "02:00:00:00:00:11");
         await NetLab.AttachAsync(lan, "br0", client, "eth0", "p-client", ["192.0.2.100/24"], ClientMac.ToString());
+        // The flood comes from its own host, so the bridge keeps the flood's answers away from the measuring client.
+        var flooder = await lab.AddNamespaceAsync("flooder");
+        await NetLab.AttachAsync(lan, "br0", flooder, "eth0", "p-flooder", ["192.0.2.150/24"], FloodMac.ToString());
 
         using var meters = new Meters();
         var options = new Layer2AnnouncerOptions { NetworkNamespacePath = "/var/run/netns/" + node.Name };
@@ -70,8 +73,8 @@ public static class Layer2Scenario
 
         var clientIndex = NetworkNamespace.IndexOf("/var/run/netns/" + client.Name, "eth0");
         using var probe = await client.RunInsideAsync(() => PacketSockets.OpenArp(clientIndex));
-        using var flood = await client.RunInsideAsync(() => PacketSockets.OpenArp(clientIndex));
-        probe.ReceiveTimeout = 1000;
+        var flooderIndex = NetworkNamespace.IndexOf("/var/run/netns/" + flooder.Name, "eth0");
+        using var flood = await flooder.RunInsideAsync(() => PacketSockets.OpenArp(flooderIndex));
 
         // 1. Idle latency, interleaved.
         var (kernel, ours) = Interleaved(probe, requests);
@@ -143,7 +146,7 @@ public static class Layer2Scenario
         while (Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(1))
         {
             int n;
-            try { n = socket.Receive(buffer); } catch (SocketException) { return null; }
+            try { n = socket.Receive(buffer); } catch (SocketException) { continue; } // 250 ms receive timeout
             if (ArpFrame.TryRead(buffer.AsSpan(0, n), out _, out var arp) == OperationStatus.Done
                 && arp.Operation == ArpOperation.Reply && arp.SenderIp == target && arp.TargetIp == ClientIp)
                 return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
@@ -154,7 +157,6 @@ public static class Layer2Scenario
     private static void CountReplies(Socket socket, CancellationToken stop, ref long answered)
     {
         var buffer = new byte[128];
-        socket.ReceiveTimeout = 200;
         while (!stop.IsCancellationRequested)
         {
             int n;

@@ -69,7 +69,7 @@ public abstract class BgpInteropTests<TLab>(TLab lab) where TLab : BgpLab
             {
                 kernel = await Lab.KernelRouteAsync("203.0.113.50/32");
                 return kernel.Contains("nexthop via 192.0.2.11", StringComparison.Ordinal) && kernel.Contains("nexthop via 192.0.2.12", StringComparison.Ordinal);
-            }, $"an ECMP kernel route; ip route shows: {kernel}", 20);
+            }, () => $"an ECMP kernel route; ip route shows: {kernel}", 20);
         }
         await node1.ShutdownAsync("test done", default);
         await node2.ShutdownAsync("test done", default);

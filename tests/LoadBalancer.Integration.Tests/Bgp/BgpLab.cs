@@ -57,7 +57,7 @@ public abstract class BgpLab : IAsyncLifetime
     public virtual int EstablishSeconds => 20;
 
     public BgpAnnouncer CreateAnnouncer(NetNamespace node, string nextHop6)
-        => new(NullLogger<BgpAnnouncer>.Instance, TimeProvider.System, new Meter("bgp-interop"), new BgpAnnouncerOptions
+        => new(Environment.GetEnvironmentVariable("LB_BGP_LOG") is { } log ? new FileLogger<BgpAnnouncer>(log) : NullLogger<BgpAnnouncer>.Instance, TimeProvider.System, new Meter("bgp-interop"), new BgpAnnouncerOptions
         {
             NextHopIPv6 = IPAddress.Parse(nextHop6),
             ReconnectBackoffMin = TimeSpan.FromMilliseconds(200),
@@ -72,19 +72,21 @@ public abstract class BgpLab : IAsyncLifetime
     public static BgpRoute Route(string peer, string prefix, uint? localPref = null)
         => new(peer, IPNetwork.Parse(prefix), [(64513u << 16) | 100], [(64513u, 1u, 2u)], localPref);
 
-    public static async Task WaitAsync(Func<Task<bool>> condition, string what, int seconds)
+    public static Task WaitAsync(Func<Task<bool>> condition, string what, int seconds) => WaitAsync(condition, () => what, seconds);
+
+    public static async Task WaitAsync(Func<Task<bool>> condition, Func<string> what, int seconds)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out after {seconds} s waiting for {what}");
+            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out after {seconds} s waiting for {what()}");
             await Task.Delay(100);
         }
     }
 
     public static Task WaitEstablishedAsync(BgpAnnouncer announcer, string peer, int seconds)
         => WaitAsync(() => Task.FromResult(announcer.Sessions.Any(s => s.Peer == peer && s.State == "Established")),
-            $"session {peer} Established (now: {string.Join("; ", announcer.Sessions)})", seconds);
+            () => $"session {peer} Established (now: {string.Join("; ", announcer.Sessions)})", seconds);
 
     public async Task WaitRouteAsync(string prefix, IEnumerable<string> expected, int seconds = 15)
     {
@@ -94,14 +96,14 @@ public abstract class BgpLab : IAsyncLifetime
         {
             last = await ShowRouteAsync(prefix);
             return wanted.All(w => last.Contains(w, StringComparison.Ordinal));
-        }, $"{prefix} with [{string.Join(", ", wanted)}]; the daemon shows:\n{last}", seconds);
+        }, () => $"{prefix} with [{string.Join(", ", wanted)}]; the daemon shows:\n{last}", seconds);
     }
 
     public async Task WaitNoRouteAsync(string prefix, int seconds = 15)
     {
         var last = "";
         await WaitAsync(async () => !(last = await ShowRouteAsync(prefix)).Contains(prefix.Split('/')[0], StringComparison.Ordinal),
-            $"{prefix} withdrawn; the daemon shows:\n{last}", seconds);
+            () => $"{prefix} withdrawn; the daemon shows:\n{last}", seconds);
     }
 
     public async Task<string> KernelRouteAsync(string prefix)

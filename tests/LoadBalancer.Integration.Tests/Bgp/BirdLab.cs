@@ -15,7 +15,7 @@ public sealed class BirdLab : BgpLab
         protocol device { }
         protocol kernel k4 { ipv4 { import none; export where source = RTS_BGP; }; merge paths on; }
         protocol kernel k6 { ipv6 { import none; export where source = RTS_BGP; }; merge paths on; }
-        template bgp speaker { local as {{RouterAsn}}; passive on; hold time 9; keepalive time 3; }
+        template bgp speaker { local as {{RouterAsn}}; passive on; hold time 9; keepalive time 3; error wait time 1, 2; }
         protocol bgp n1 from speaker { local 192.0.2.1; neighbor 192.0.2.11 as {{NodeAsn}}; ipv4 { import all; export none; }; ipv6 { import all; export none; }; }
         protocol bgp n1v6 from speaker { local 2001:db8::1; neighbor 2001:db8::11 as {{NodeAsn}}; ipv6 { import all; export none; }; }
         protocol bgp n1ibgp from speaker { local 192.0.2.1; neighbor 192.0.2.21 as {{RouterAsn}}; direct; ipv4 { import all; export none; }; }
