@@ -19,7 +19,7 @@ public sealed class WorkloadTests
         Assert.True(pod["securityContext"]!["runAsNonRoot"]!.GetValue<bool>());
         Assert.NotNull(pod["affinity"]?["podAntiAffinity"]);
         var c = Container("Deployment");
-        Assert.Contains("--leader-elect", ((JsonArray)c["args"]!).Select(a => a.Str()));
+        Assert.Contains("--leader-elect=true", ((JsonArray)c["args"]!).Select(a => a.Str()));
         Assert.True(c["securityContext"]!["readOnlyRootFilesystem"]!.GetValue<bool>());
         Assert.False(c["securityContext"]!["allowPrivilegeEscalation"]!.GetValue<bool>());
         Assert.Equal(["ALL"], ((JsonArray)c["securityContext"]!["capabilities"]!["drop"]!).Select(x => x.Str()));

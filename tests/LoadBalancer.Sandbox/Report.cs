@@ -59,7 +59,7 @@ public static class Report
             if (!item.TryGetProperty("status", out var st) || Str(st, "service") != $"{SandboxService.Namespace}/{svc.Name}") continue;
             found = true;
             var how = Str(st, "protocol") == "layer2"
-                ? "layer2 (answers ARP) on " + string.Join(", ", Strings(st, "interfaces"))
+                ? "layer2 (answers ARP) on " + (Strings(st, "interfaces").Any() ? string.Join(", ", Strings(st, "interfaces")) : "all interfaces")
                 : "bgp to peers " + string.Join(", ", Strings(st, "peers"));
             sb.Append(CultureInfo.InvariantCulture, $"  announced by {Str(st, "node")} via {how}\n");
         }

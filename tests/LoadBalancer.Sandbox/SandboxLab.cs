@@ -75,15 +75,25 @@ public sealed class SandboxLab
             Step("controller (its own process) and one speaker per node namespace");
             await StartControllerAsync().ConfigureAwait(false);
             foreach (var node in Topology.Nodes) await StartSpeakerAsync(node.Name).ConfigureAwait(false);
+            await EnsureRunningAsync(["controller", .. Topology.Nodes.Select(n => "speaker-" + n.Name)]).ConfigureAwait(false);
             Step("waiting for every speaker's BGP session to the router");
             await WaitForBgpSessionsAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
             Step(Options.DemoServices ? "demo Services (Layer 2 and BGP, Cluster and Local) and their EndpointSlices" : "ready");
             if (Options.DemoServices)
                 foreach (var svc in SandboxService.Demo) await ApplyServiceAsync(svc).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
+            // Keep the logs that explain the failure; everything else goes.
+            var kept = Path.Combine(Path.GetTempPath(), Options.Prefix + "-sandbox-logs");
+            if (Directory.Exists(LogDir))
+            {
+                if (Directory.Exists(kept)) Directory.Delete(kept, recursive: true);
+                Directory.CreateDirectory(kept);
+                foreach (var f in Directory.GetFiles(LogDir)) File.Copy(f, Path.Combine(kept, Path.GetFileName(f)));
+            }
             await DownAsync().ConfigureAwait(false);
+            if (ex is SandboxException) throw new SandboxException(ex.Message + $" (logs kept in {kept}/)");
             throw;
         }
     }
@@ -272,6 +282,19 @@ public sealed class SandboxLab
     }
 
     public Task<int> StartControllerProcessAsync() => StartControllerAsync().ContinueWith(_ => Pid("controller") ?? 0, TaskScheduler.Default);
+
+    /// <summary>Fails with the log's last lines when a daemon exited right after starting (a bad flag, a missing host composition).</summary>
+    private async Task EnsureRunningAsync(IReadOnlyList<string> names)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+        foreach (var name in names)
+        {
+            if (Pid(name) is not null) continue;
+            var log = Path.Combine(LogDir, name + ".log");
+            var tail = File.Exists(log) ? string.Join(" | ", File.ReadLines(log).TakeLast(5)) : "";
+            throw new SandboxException($"sandbox: the {name} process exited right after starting{(tail.Length > 0 ? ": " + tail : " without output")} (log: {log})");
+        }
+    }
 
     private string Binary(string name)
     {

@@ -445,6 +445,18 @@ public sealed partial class KubeClient : IKubeClient, IDisposable
     /// <summary>The top-level "type" of a watch event line, without materializing the object.</summary>
     internal static string? PeekType(ReadOnlySpan<byte> line)
     {
+        try
+        {
+            return PeekTypeCore(line);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? PeekTypeCore(ReadOnlySpan<byte> line)
+    {
         var reader = new Utf8JsonReader(line);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

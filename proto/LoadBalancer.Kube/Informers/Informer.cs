@@ -35,6 +35,8 @@ public sealed partial class Informer<T> : IAsyncDisposable where T : class, IKub
     private CancellationTokenSource? _cts;
     private Task? _run;
     private string? _resourceVersion;
+    private int _lists;
+    private int _watches;
 
     public Informer(IKubeClient client, ResourceType<T> type, InformerOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
@@ -56,6 +58,12 @@ public sealed partial class Informer<T> : IAsyncDisposable where T : class, IKub
     public string? LastSyncResourceVersion => Volatile.Read(ref _resourceVersion);
 
     public int Count { get { lock (_cacheGate) return _cache.Count; } }
+
+    /// <summary>Full lists done so far (1 after the initial sync; more after relists).</summary>
+    public int ListCount => Volatile.Read(ref _lists);
+
+    /// <summary>Watch streams opened so far.</summary>
+    public int WatchCount => Volatile.Read(ref _watches);
 
     /// <summary>Completes once the first full list is in the cache (faults if the informer stopped before).</summary>
     public Task ReadyAsync(CancellationToken cancellationToken = default) => _ready.Task.WaitAsync(cancellationToken);
@@ -158,6 +166,7 @@ public sealed partial class Informer<T> : IAsyncDisposable where T : class, IKub
     private async Task ListAsync(CancellationToken cancellationToken)
     {
         Lists.Add(1, _tag);
+        Interlocked.Increment(ref _lists);
         var items = new Dictionary<ObjectKey, T>();
         string? token = null;
         string? rv;
@@ -197,6 +206,7 @@ public sealed partial class Informer<T> : IAsyncDisposable where T : class, IKub
     private async Task<bool> WatchOnceAsync(CancellationToken cancellationToken)
     {
         Watches.Add(1, _tag);
+        Interlocked.Increment(ref _watches);
         var started = _time.GetTimestamp();
         var timeout = _options.WatchTimeoutSeconds > 0 ? _options.WatchTimeoutSeconds + _random.Next(_options.WatchTimeoutSeconds) : (int?)null;
         var sawEvent = false;

@@ -35,4 +35,13 @@ internal sealed partial class BgpSession
 
     [LoggerMessage(EventId = 5010, EventName = "BgpSessionLoopFailed", Level = LogLevel.Error, Message = "BGP session {Peer}: session loop failed")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception, string peer);
+
+    [LoggerMessage(EventId = 5011, EventName = "BgpRestartScheduled", Level = LogLevel.Debug, Message = "BGP session {Peer}: starting again in {DelayMs:0} ms (failure {Failures} in a row)")]
+    private static partial void LogRestartScheduled(ILogger logger, string peer, double delayMs, int failures);
+
+    [LoggerMessage(EventId = 5012, EventName = "BgpConnecting", Level = LogLevel.Debug, Message = "BGP session {Peer}: connecting to {PeerAddress} port {Port} (attempt {Attempt})")]
+    private static partial void LogConnecting(ILogger logger, string peer, IPAddress peerAddress, ushort port, int attempt);
+
+    [LoggerMessage(EventId = 5013, EventName = "BgpConnected", Level = LogLevel.Debug, Message = "BGP session {Peer}: TCP connected {Local} -> {Remote}")]
+    private static partial void LogConnected(ILogger logger, string peer, EndPoint? local, EndPoint? remote);
 }

@@ -65,7 +65,9 @@ internal sealed partial class BgpSession : IDisposable
         _random = options.JitterSeed is { } seed ? new Random(seed ^ spec.Name.GetHashCode(StringComparison.Ordinal)) : new Random();
         _rib.SetDesired(routes);
         _fsm = BgpFsmState.Initial(new BgpFsmConfig(spec.MyAsn, spec.PeerAsn, ResolveRouterId(null), spec.HoldTime, spec.KeepaliveTime,
-            spec.ConnectTime > TimeSpan.Zero ? spec.ConnectTime : TimeSpan.FromSeconds(5)));
+            // The TCP connect gives up after connectTime; the FSM's ConnectRetryTimer dials again a second later, so a
+            // timed-out attempt is always reported before the next one starts.
+            (spec.ConnectTime > TimeSpan.Zero ? spec.ConnectTime : TimeSpan.FromSeconds(5)) + TimeSpan.FromSeconds(1)));
         _status = new BgpSessionStatus(spec.Name, nameof(BgpState.Idle), null, 0, null);
         _metrics.SetSession(spec.Name, false, 0);
         _inbox.Writer.TryWrite(new Fsm(new BgpEvent.Start(), 0));
@@ -146,6 +148,7 @@ internal sealed partial class BgpSession : IDisposable
                     c.Socket.Dispose();
                     break;
                 }
+                LogConnected(_logger, _spec.Name, c.Socket.LocalEndPoint, c.Socket.RemoteEndPoint);
                 AttachConnection(c.Socket);
                 _fsm = _fsm with { Config = _fsm.Config with { LocalBgpId = ResolveRouterId(c.Socket.LocalEndPoint as IPEndPoint) } };
                 await StepAsync(new BgpEvent.TcpConnected(true)).ConfigureAwait(false);
@@ -231,7 +234,9 @@ internal sealed partial class BgpSession : IDisposable
                 if (!_stopping)
                 {
                     _failures++;
-                    SetTimer(TimerKind.Restart, Backoff(_options.ReconnectBackoffMin));
+                    var delay = Backoff(_options.ReconnectBackoffMin);
+                    LogRestartScheduled(_logger, _spec.Name, delay.TotalMilliseconds, _failures);
+                    SetTimer(TimerKind.Restart, delay);
                 }
                 break;
         }
@@ -300,6 +305,7 @@ internal sealed partial class BgpSession : IDisposable
     private void StartConnect()
     {
         var attempt = ++_attempt;
+        LogConnecting(_logger, _spec.Name, _spec.PeerAddress, _spec.PeerPort, attempt);
         var spec = _spec;
         Socket socket;
         try

@@ -12,8 +12,6 @@ internal static partial class Interop
         public const int SOCK_CLOEXEC = 0x80000;
         public const int SOL_SOCKET = 1;
         public const int SO_ATTACH_FILTER = 26;
-        public const int SOL_NETLINK = 270;
-        public const int NETLINK_ADD_MEMBERSHIP = 1;
 
         // linux/netlink.h, linux/rtnetlink.h
         public const int NETLINK_ROUTE = 0;

@@ -25,15 +25,21 @@ internal sealed class NetlinkRouteSocket : IDisposable
         return new NetlinkRouteSocket(new Socket(new SafeSocketHandle(fd, ownsHandle: true)));
     }
 
-    /// <summary>Joins rtnetlink multicast groups (RTNLGRP_*), for change notifications.</summary>
+    /// <summary>
+    /// Joins rtnetlink multicast groups (RTNLGRP_* numbers) for change notifications, by binding a sockaddr_nl
+    /// <c>{ u16 family; u16 pad; u32 pid; u32 groups; }</c> whose groups bitmask has bit (group - 1) set.
+    /// (NETLINK_ADD_MEMBERSHIP through setsockopt did not deliver events on an unbound socket here.)
+    /// </summary>
     public void Subscribe(params int[] groups)
     {
-        Span<byte> value = stackalloc byte[4];
-        foreach (var group in groups)
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(value, group);
-            _socket.SetRawSocketOption(Interop.Linux.SOL_NETLINK, Interop.Linux.NETLINK_ADD_MEMBERSHIP, value);
-        }
+        Span<byte> address = stackalloc byte[12];
+        address.Clear();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(address, Interop.Linux.AF_NETLINK);
+        uint mask = 0;
+        foreach (var group in groups) mask |= 1u << (group - 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(address[8..], mask);
+        if (Interop.Libc.Bind(_socket.SafeHandle, address, address.Length) != 0)
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), "bind(AF_NETLINK)");
     }
 
     /// <summary>Dumps every link and every IPv6 link-local address (two synchronous requests, microseconds).</summary>

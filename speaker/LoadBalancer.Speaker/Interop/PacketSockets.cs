@@ -19,6 +19,11 @@ internal static class PacketSockets
         try
         {
             ClassicBpf.Attach(socket, program);
+            // Room for bursts (an ARP storm, a flood of solicitations) without drops; the kernel doubles it and caps
+            // it at net.core.rmem_max unless CAP_NET_ADMIN.
+            socket.ReceiveBufferSize = 1 << 20;
+            // Receive loops block with a timeout so they can notice a closed port.
+            socket.ReceiveTimeout = 250;
             socket.Bind(new LinkLayerEndPoint(protocol, interfaceIndex));
             return socket;
         }

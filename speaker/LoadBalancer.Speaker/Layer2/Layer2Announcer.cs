@@ -203,7 +203,8 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
             var destination = dad ? IpAddressBits.AllNodes : ip.Source;
             var destinationMac = dad ? MacAddress.ForIPv6Multicast(IpAddressBits.AllNodes) : message.SourceLinkLayer ?? eth.Source;
             Span<byte> buffer = stackalloc byte[NdpFrame.GetEncodedLength(answer)];
-            NdpFrame.TryWrite(buffer, destinationMac, port.Mac, port.LinkLocal ?? s.V6, destination, answer, out var n);
+            // Source = the target itself, as the Linux kernel does for its own addresses (ndisc6 insists on it).
+            NdpFrame.TryWrite(buffer, destinationMac, port.Mac, s.V6, destination, answer, out var n);
             if (port.TrySend(buffer[..n])) _metrics.ResponseSent(s.Text, "ndp");
         }
     done:
@@ -339,7 +340,7 @@ public sealed partial class Layer2Announcer : ILayer2Announcer, IL2PortHandler, 
         {
             var na = new NdpMessage(NdpMessageType.NeighborAdvertisement, s.V6, TargetLinkLayer: port.Mac, Override: true);
             Span<byte> buffer = stackalloc byte[NdpFrame.GetEncodedLength(na)];
-            NdpFrame.TryWrite(buffer, MacAddress.ForIPv6Multicast(IpAddressBits.AllNodes), port.Mac, port.LinkLocal ?? s.V6, IpAddressBits.AllNodes, na, out var n);
+            NdpFrame.TryWrite(buffer, MacAddress.ForIPv6Multicast(IpAddressBits.AllNodes), port.Mac, s.V6, IpAddressBits.AllNodes, na, out var n);
             if (port.TrySend(buffer[..n])) sent++;
         }
         else

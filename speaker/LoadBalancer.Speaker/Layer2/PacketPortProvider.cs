@@ -106,14 +106,16 @@ internal sealed partial class PacketPortProvider(Layer2AnnouncerOptions options,
             if (changed || errors.Count > 0 || reason == "start")
                 _handler!.OnPortsChanged([.. _ports.Values.OrderBy(p => p.Index)], errors);
         }
+        // One dedicated thread per socket with a blocking receive: answers do not wait for the thread pool, which
+        // matters on a loaded node (the p99 of the answer latency, see docs/benchmarks/layer2.md).
         foreach (var port in started)
         {
-            _ = Task.Run(() => ReceiveLoopAsync(port, port.Arp));
-            _ = Task.Run(() => ReceiveLoopAsync(port, port.Ndp));
+            foreach (var (socket, kind) in new[] { (port.Arp, "arp"), (port.Ndp, "ndp") })
+                new Thread(() => ReceiveLoop(port, socket)) { IsBackground = true, Name = $"l2-{kind}-{port.Name}" }.Start();
         }
     }
 
-    private async Task ReceiveLoopAsync(PacketPort port, Socket socket)
+    private void ReceiveLoop(PacketPort port, Socket socket)
     {
         var buffer = new byte[2048];
         var token = port.Stopping.Token;
@@ -122,11 +124,15 @@ internal sealed partial class PacketPortProvider(Layer2AnnouncerOptions options,
             int n;
             try
             {
-                n = await socket.ReceiveAsync(buffer, SocketFlags.None, token).ConfigureAwait(false);
+                n = socket.Receive(buffer);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            catch (ObjectDisposedException)
             {
                 return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
+            {
+                continue; // the receive timeout lets the loop notice that the port was closed
             }
             catch (SocketException ex)
             {

@@ -61,6 +61,17 @@ public sealed partial class PeerProber : IPeerProber, IAsyncDisposable
 
     public IReadOnlySet<string> Unreachable => Volatile.Read(ref _unreachable);
 
+    /// <summary>Peers whose probes currently confirm they hear us (not merely inside their start-up grace).</summary>
+    public IReadOnlySet<string> Confirmed
+    {
+        get
+        {
+            lock (_gate)
+                return _peers.Values.Where(p => !p.AdminDown && p.LastConfirmed is { } c && _time.GetElapsedTime(c) <= _options.DetectionTime)
+                    .Select(p => p.Name).ToFrozenSet(StringComparer.Ordinal);
+        }
+    }
+
     /// <summary>True when there are peers and none of them is reachable: this node is probably the one cut off.</summary>
     public bool IsIsolated
     {

@@ -66,8 +66,34 @@ internal static partial class ApiAccessScanner
         return access;
     }
 
+    [GeneratedRegex(@"\b(\w+)\s*(<[^>()]*>)?\s*\(\s*ResourceType<\w+>\s+(\w+)")]
+    private static partial Regex GenericHelper();
+
+    [GeneratedRegex(@"\n    (private|public|internal|protected) ")]
+    private static partial Regex NextMember();
+
     internal static void Scan(string text, HashSet<Access> access)
     {
+        // Helpers that take a ResourceType<T> parameter and call the client with it: their verbs apply to every
+        // descriptor passed to them (one level of indirection, e.g. a status writer shared by all kinds).
+        foreach (Match decl in GenericHelper().Matches(text))
+        {
+            var method = decl.Groups[1].Value;
+            var param = decl.Groups[3].Value;
+            var next = NextMember().Match(text, decl.Index + decl.Length);
+            var body = text[decl.Index..(next.Success ? next.Index : text.Length)];
+            var calls = Regex.Matches(body, $@"\.(GetAsync|ListAsync|WatchAsync|CreateAsync|ReplaceAsync|ReplaceStatusAsync|PatchAsync|PatchStatusAsync|DeleteAsync)\s*(<[^>(]*>)?\s*\(\s*{Regex.Escape(param)}\s*,")
+                .Select(m => m.Groups[1].Value).Distinct().ToList();
+            if (calls.Count == 0) continue;
+            foreach (Match site in Regex.Matches(text, $@"\b{Regex.Escape(method)}\s*(<[^>()]*>)?\s*\(\s*(KubeResources|ModelResources)\.(\w+)"))
+            {
+                var (group, plural) = Resolve(site.Groups[2].Value, site.Groups[3].Value);
+                foreach (var call in calls)
+                    foreach (var verb in Verbs[call])
+                        access.Add(new Access(group, call.Contains("Status", StringComparison.Ordinal) ? plural + "/status" : plural, verb));
+            }
+        }
+
         foreach (Match m in Call().Matches(text))
         {
             var (group, plural) = Resolve(m.Groups[3].Value, m.Groups[4].Value);

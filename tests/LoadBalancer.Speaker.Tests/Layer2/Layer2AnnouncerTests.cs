@@ -278,7 +278,7 @@ public sealed class Layer2AnnouncerTests : IAsyncDisposable
         Assert.Equal(ClientMac, eth.Destination);
         Assert.Equal(Eth0Mac, eth.Source);
         Assert.Equal(ClientIp6, ip.Destination);
-        Assert.Equal(Eth0LinkLocal, ip.Source);
+        Assert.Equal(V6(Vip6), ip.Source); // like the kernel: the target itself
         Assert.Equal(new NdpMessage(NdpMessageType.NeighborAdvertisement, V6(Vip6), TargetLinkLayer: Eth0Mac, Solicited: true, Override: true), na);
     }
 

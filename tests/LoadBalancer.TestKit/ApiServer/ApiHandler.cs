@@ -408,7 +408,9 @@ internal sealed partial class ApiHandler
         var contentType = ctx.Request.ContentType ?? "";
         if (contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)) return YamlJson.ParseObject(Encoding.UTF8.GetString(bytes));
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
-            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+            throw new ApiException(415, "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml " +
+                "(the API server emulator does not decode protobuf bodies, which kubectl's create generators send; use kubectl apply)");
         return ApiJson.ParseObject(bytes);
     }
 
@@ -429,7 +431,8 @@ internal sealed partial class ApiHandler
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(node, ApiJson.Options);
         ctx.Response.StatusCode = code;
-        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentType = node is JsonObject o && o["kind"]?.GetValueKind() == JsonValueKind.String && (string?)o["kind"] == "Table"
+            ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
         ctx.Response.ContentLength = bytes.Length;
         await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }
