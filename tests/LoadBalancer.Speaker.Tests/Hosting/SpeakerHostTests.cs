@@ -163,7 +163,7 @@ public class SpeakerHostTests
         // The Lease is still there and valid: nobody takes over before it expires.
         await WaitForAsync(() => c.Speakers.Where(s => !s.Disposed).Any(s => OwnsL2(s, ip)), "a survivor owns the IP", TimeSpan.FromSeconds(15));
         var newOwner = c.Speakers.Single(s => !s.Disposed && OwnsL2(s, ip));
-        var takenAt = newOwner.Layer2.History.First(h => h.Desired.Any(a => a.Ip.ToString() == ip)).At;
+        var takenAt = newOwner.Layer2.History.First(h => h.At >= killedAt && h.Desired.Any(a => a.Ip.ToString() == ip)).At;
         Assert.True(takenAt - killedAt >= lease - TimeSpan.FromMilliseconds(600), $"took over after {(takenAt - killedAt).TotalMilliseconds} ms, before the Lease ({lease.TotalSeconds}s) could expire");
         Assert.Equal(LoadBalancer.Speaker.Planning.Layer2Election.Owner(["n1", "n2"], System.Net.IPAddress.Parse(ip)), newOwner.Name);
         // The crashed node's ServiceAnnouncement is collected by a live speaker.
