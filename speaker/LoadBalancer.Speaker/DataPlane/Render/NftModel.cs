@@ -1,0 +1,87 @@
+using System.Collections.Immutable;
+using System.Text;
+using LoadBalancer.Speaker.Announcing;
+
+namespace LoadBalancer.Speaker.DataPlane.Render;
+
+/// <summary>A regular chain and its rules, in order (rule text in nft syntax).</summary>
+internal sealed record NftChain(string Name, ImmutableArray<string> Rules);
+
+/// <summary>A named set whose whole definition is <paramref name="Definition"/> (e.g. <c>type ipv4_addr; flags dynamic,timeout; timeout 10800s;</c>).</summary>
+internal sealed record NftSet(string Name, string Definition);
+
+/// <summary>One element of a global set or map: <paramref name="Value"/> is null for sets.</summary>
+internal readonly record struct NftElement(string Map, string Key, string? Value)
+{
+    public string Render() => Value is null ? Key : Key + " : " + Value;
+}
+
+/// <summary>
+/// Everything one Service contributes to the table: its own chains, sets and counters, and its elements in the
+/// global maps. The unit of incremental update: a changed Service is replaced as a whole in one transaction.
+/// </summary>
+internal sealed class NftServiceObjects
+{
+    private string? _fingerprint;
+
+    public NftServiceObjects(ServiceKey key, ImmutableArray<NftChain> chains, ImmutableArray<NftSet> sets,
+        ImmutableArray<string> counters, ImmutableArray<NftElement> elements)
+    {
+        Key = key;
+        Chains = chains;
+        Sets = sets;
+        Counters = counters;
+        Elements = elements;
+    }
+
+    public ServiceKey Key { get; }
+    public ImmutableArray<NftChain> Chains { get; }
+    public ImmutableArray<NftSet> Sets { get; }
+    public ImmutableArray<string> Counters { get; }
+    public ImmutableArray<NftElement> Elements { get; }
+
+    /// <summary>The input it was rendered from (reused as is while the same instance comes back).</summary>
+    public DataPlaneService? Source { get; init; }
+
+    /// <summary>The VIP . proto . port keys it owns in the dispatch maps.</summary>
+    public ImmutableArray<string> DispatchKeys { get; init; } = [];
+
+    /// <summary>The choice chains that own a block of the pick map.</summary>
+    public ImmutableArray<string> BlockKeys { get; init; } = [];
+
+    /// <summary>What was wrong with the input; a Service with problems is always rendered afresh.</summary>
+    public ImmutableArray<RenderProblem> Problems { get; init; } = [];
+
+    /// <summary>A canonical text of the whole content: two objects are equal when their fingerprints are.</summary>
+    public string Fingerprint => _fingerprint ??= BuildFingerprint();
+
+    private string BuildFingerprint()
+    {
+        var sb = new StringBuilder();
+        foreach (var c in Counters) sb.Append("counter ").Append(c).Append('\n');
+        foreach (var s in Sets) sb.Append("set ").Append(s.Name).Append(' ').Append(s.Definition).Append('\n');
+        foreach (var c in Chains)
+        {
+            sb.Append("chain ").Append(c.Name).Append('\n');
+            foreach (var r in c.Rules) sb.Append('\t').Append(r).Append('\n');
+        }
+        foreach (var e in Elements) sb.Append("element ").Append(e.Map).Append(' ').Append(e.Render()).Append('\n');
+        return sb.ToString();
+    }
+}
+
+/// <summary>A problem with one Service that kept (part of) it out of the ruleset; the rest is programmed.</summary>
+internal sealed record RenderProblem(ServiceKey Service, string Message);
+
+/// <summary>The desired table: fixed base objects (from options) plus per-Service objects.</summary>
+internal sealed record NftRuleset(
+    NftRenderOptions Options,
+    string NodeName,
+    ImmutableSortedDictionary<ServiceKey, NftServiceObjects> Services,
+    ImmutableArray<RenderProblem> Problems,
+    SlotBlocks Blocks)
+{
+    public string? NodeZone { get; init; }
+
+    public string Table => Options.TableName;
+}

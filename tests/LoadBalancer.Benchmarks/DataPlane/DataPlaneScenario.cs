@@ -1,0 +1,259 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using LoadBalancer.Speaker.Announcing;
+using LoadBalancer.Speaker.DataPlane;
+using LoadBalancer.Speaker.DataPlane.Apply;
+using LoadBalancer.Speaker.DataPlane.Render;
+using LoadBalancer.TestKit.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LoadBalancer.Benchmarks.DataPlane;
+
+/// <summary>
+/// The data plane scenario benchmark (root; throw-away namespaces; documentation ranges only):
+/// <list type="number">
+/// <item>programming time: a full load of N Services, then single-Service updates, through NftDataPlane (libnftables
+/// in process, incremental) and through `nft -f` with the same text (full and the same incremental transaction);</item>
+/// <item>forwarding: TCP throughput and new connections per second through the LB IP (DNAT + SNAT, Cluster policy)
+/// against straight to the pod IP.</item>
+/// </list>
+/// `dotnet run -c Release --project tests/LoadBalancer.Benchmarks -- scenario dataplane [--sizes 1000,10000,50000] [--seconds 3]`
+/// prints a Markdown report.
+/// </summary>
+public static class DataPlaneScenario
+{
+    public static int Run(string[] args)
+    {
+        var sizes = new[] { 1000, 10000, 50000 };
+        var seconds = 3.0;
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            if (args[i] == "--sizes") sizes = [.. args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
+            if (args[i] == "--seconds") seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        }
+        var report = RunAsync(sizes, TimeSpan.FromSeconds(seconds), Console.Out).GetAwaiter().GetResult();
+        Console.WriteLine();
+        Console.WriteLine(report);
+        return 0;
+    }
+
+    internal static async Task<string> RunAsync(IReadOnlyList<int> sizes, TimeSpan trafficTime, TextWriter progress)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| Services | render full (ms) | ours: full load (ms) | ours: 1-Service update, median of 5 (ms) | nft -f: full load (ms) | nft -f: same 1-Service transaction (ms) | nft -f: full reload per change (ms) |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var n in sizes)
+        {
+            var r = await ProgrammingAsync(n, progress);
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {n:N0} | {r.RenderMs:F0} | {r.OursFullMs:F0} | {r.OursUpdateMs:F1} | {r.CliFullMs:F0} | {r.CliUpdateMs:F1} | {r.CliReloadMs:F0} |"));
+            await progress.WriteLineAsync(sb.ToString().Split('\n')[^2]);
+        }
+        var t = await ForwardingAsync(trafficTime, progress);
+        sb.AppendLine();
+        sb.AppendLine("| path | TCP throughput (Gbit/s) | new TCP connections/s |");
+        sb.AppendLine("|---|---:|---:|");
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| client → pod IP (routed, no NAT) | {t.DirectGbps:F2} | {t.DirectCps:F0} |"));
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| client → LB IP (DNAT + masquerade, Cluster) | {t.VipGbps:F2} | {t.VipCps:F0} |"));
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| ratio LB IP / pod IP | {t.VipGbps / t.DirectGbps:F2} | {t.VipCps / t.DirectCps:F2} |"));
+        return sb.ToString();
+    }
+
+    internal sealed record ProgrammingResult(double RenderMs, double OursFullMs, double OursUpdateMs, double CliFullMs, double CliUpdateMs, double CliReloadMs);
+
+    internal static DataPlaneService[] Services(int n, int variant = 0) => [.. Enumerable.Range(0, n).Select(i => new DataPlaneService(
+        new ServiceKey("bench", $"s{i}"), [IPAddress.Parse($"203.0.113.{i % 250 + 1}")], [new ServicePortSpec("http", "TCP", 1000 + i / 250)],
+        i % 2 == 0 ? TrafficPolicy.Cluster : TrafficPolicy.Local, TrafficPolicy.Cluster, null, [], null, false, LoadBalancingMode.Random,
+        [Endpoint($"198.51.100.{i % 125 + 1}", "node1", 8080 + variant), Endpoint($"198.51.100.{i % 125 + 129}", "node2", 8080)]))];
+
+    private static EndpointSpec Endpoint(string ip, string node, int port) => new(IPAddress.Parse(ip), node, null, true, true, false,
+        ImmutableDictionary<string, int>.Empty.Add("http", port));
+
+    internal static async Task<ProgrammingResult> ProgrammingAsync(int n, TextWriter progress)
+    {
+        await using var lab = NetLab.Create();
+        var ours = await lab.AddNamespaceAsync("ours");
+        var cli = await lab.AddNamespaceAsync("cli");
+        var services = Services(n);
+        var snapshot = new DataPlaneSnapshot("node1", null, [.. services]);
+        var options = new NftRenderOptions(PodCidrs: [IPNetwork.Parse("198.51.100.0/24")]);
+
+        var sw = Stopwatch.StartNew();
+        var ruleset = NftRenderer.Render(snapshot, options);
+        var full = NftText.Full(ruleset);
+        var renderMs = sw.Elapsed.TotalMilliseconds;
+
+        var planeOptions = new NftDataPlaneOptions { Backend = NftBackend.LibNftables, NetworkNamespacePath = "/var/run/netns/" + ours.Name,
+            MinSyncInterval = TimeSpan.Zero, CounterInterval = TimeSpan.Zero };
+        planeOptions.PodCidrs.Add(IPNetwork.Parse("198.51.100.0/24"));
+        using var meter = new System.Diagnostics.Metrics.Meter("bench.dataplane");
+        await using var plane = new NftDataPlane(NullLogger<NftDataPlane>.Instance, TimeProvider.System, meter, planeOptions);
+        sw.Restart();
+        await plane.SyncAsync(snapshot, CancellationToken.None);
+        var oursFull = sw.Elapsed.TotalMilliseconds;
+        if (!plane.InSync) throw new InvalidOperationException("full load failed: " + plane.LastError);
+        await progress.WriteLineAsync(FormattableString.Invariant($"{n}: ours full {oursFull:F0} ms (render {renderMs:F0} ms, {full.Length / 1024} KiB)"));
+
+        var updates = new List<double>();
+        var transactions = new List<string>();
+        var previous = ruleset;
+        for (var k = 1; k <= 5; k++)
+        {
+            var changed = services.ToArray();
+            var idx = n / 2 + k;
+            changed[idx % n] = changed[idx % n] with { Endpoints = [Endpoint("198.51.100.77", "node1", 9000 + k), Endpoint("198.51.100.200", "node2", 9000)] };
+            var next = new DataPlaneSnapshot("node1", null, [.. changed]);
+            var nextRuleset = NftRenderer.Render(next, options, previous);
+            transactions.Add(NftDiff.Incremental(previous, nextRuleset)!.Text);
+            previous = nextRuleset;
+            sw.Restart();
+            await plane.SyncAsync(next, CancellationToken.None);
+            updates.Add(sw.Elapsed.TotalMilliseconds);
+            if (!plane.InSync) throw new InvalidOperationException("update failed: " + plane.LastError);
+            services = changed;
+        }
+        updates.Sort();
+
+        using var nft = new NftCliExecutor("/var/run/netns/" + cli.Name);
+        sw.Restart();
+        var r = await nft.RunAsync(full);
+        var cliFull = sw.Elapsed.TotalMilliseconds;
+        if (!r.Success) throw new InvalidOperationException("nft -f full load failed: " + r.Error);
+        var cliUpdates = new List<double>();
+        foreach (var tx in transactions)
+        {
+            sw.Restart();
+            r = await nft.RunAsync(tx);
+            cliUpdates.Add(sw.Elapsed.TotalMilliseconds);
+            if (!r.Success) throw new InvalidOperationException("nft -f update failed: " + r.Error);
+        }
+        cliUpdates.Sort();
+        sw.Restart();
+        r = await nft.RunAsync(NftText.Full(previous));
+        var cliReload = sw.Elapsed.TotalMilliseconds;
+        if (!r.Success) throw new InvalidOperationException("nft -f reload failed: " + r.Error);
+        return new ProgrammingResult(renderMs, oursFull, updates[updates.Count / 2], cliFull, cliUpdates[cliUpdates.Count / 2], cliReload);
+    }
+
+    internal sealed record ForwardingResult(double DirectGbps, double VipGbps, double DirectCps, double VipCps);
+
+    /// <summary>client → node (LB IP 203.0.113.10, Cluster policy) → pod on the node's bridge, vs client → pod IP directly.</summary>
+    internal static async Task<ForwardingResult> ForwardingAsync(TimeSpan duration, TextWriter progress)
+    {
+        await using var lab = NetLab.Create();
+        var client = await lab.AddNamespaceAsync("bc");
+        var node = await lab.AddNamespaceAsync("bn");
+        var pod = await lab.AddNamespaceAsync("bp");
+        await NetLab.LinkAsync(client, "eth0", node, "eth0", ["192.0.2.100/24"], ["192.0.2.11/24"]);
+        await node.CheckAsync("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        await NetLab.AddBridgeAsync(node, "cbr0");
+        await node.CheckAsync("ip", "addr", "add", "198.51.100.1/24", "dev", "cbr0");
+        await NetLab.AttachAsync(node, "cbr0", pod, "eth0", "vpod", ["198.51.100.2/24"]);
+        await pod.CheckAsync("ip", "route", "add", "default", "via", "198.51.100.1");
+        await client.CheckAsync("ip", "route", "add", "203.0.113.0/24", "via", "192.0.2.11");
+        await client.CheckAsync("ip", "route", "add", "198.51.100.0/24", "via", "192.0.2.11");
+
+        var options = new NftDataPlaneOptions { NetworkNamespacePath = "/var/run/netns/" + node.Name, MinSyncInterval = TimeSpan.Zero, CounterInterval = TimeSpan.Zero };
+        options.PodCidrs.Add(IPNetwork.Parse("198.51.100.0/24"));
+        using var meter = new System.Diagnostics.Metrics.Meter("bench.forwarding");
+        await using var plane = new NftDataPlane(NullLogger<NftDataPlane>.Instance, TimeProvider.System, meter, options);
+        var ports = ImmutableArray.Create(new ServicePortSpec("sink", "TCP", 5201), new ServicePortSpec("echo", "TCP", 8080));
+        var ep = new EndpointSpec(IPAddress.Parse("198.51.100.2"), "node1", null, true, true, false,
+            ImmutableDictionary<string, int>.Empty.Add("sink", 5201).Add("echo", 8080));
+        await plane.SyncAsync(new DataPlaneSnapshot("node1", null, [new DataPlaneService(new ServiceKey("bench", "fwd"), [IPAddress.Parse("203.0.113.10")],
+            ports, TrafficPolicy.Cluster, TrafficPolicy.Cluster, null, [], null, false, LoadBalancingMode.Random, [ep])]), CancellationToken.None);
+        if (!plane.InSync) throw new InvalidOperationException(plane.LastError);
+
+        using var podThread = new NamespaceThread("bench-pod", "/var/run/netns/" + pod.Name);
+        using var clientThread = new NamespaceThread("bench-client", "/var/run/netns/" + client.Name);
+        using var sink = await podThread.InvokeAsync(() => Listen(5201));
+        using var echo = await podThread.InvokeAsync(() => Listen(8080));
+        using var stop = new CancellationTokenSource();
+        var servers = new[] { ServeAsync(sink, sinkMode: true, stop.Token), ServeAsync(echo, sinkMode: false, stop.Token) };
+
+        async Task<double> Throughput(string ip)
+        {
+            using var s = await clientThread.InvokeAsync(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+            await s.ConnectAsync(IPAddress.Parse(ip), 5201);
+            var buffer = new byte[128 * 1024];
+            long sent = 0;
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed < duration) sent += await s.SendAsync(buffer, SocketFlags.None);
+            return sent * 8 / sw.Elapsed.TotalSeconds / 1e9;
+        }
+
+        async Task<double> ConnectionsPerSecond(string ip)
+        {
+            long count = 0;
+            var sw = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            {
+                var buffer = new byte[64];
+                while (sw.Elapsed < duration)
+                {
+                    using var s = await clientThread.InvokeAsync(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+                    s.LingerState = new LingerOption(true, 0); // RST on close: no TIME_WAIT pile-up on the client
+                    await s.ConnectAsync(IPAddress.Parse(ip), 8080);
+                    while (await s.ReceiveAsync(buffer, SocketFlags.None) > 0) { }
+                    Interlocked.Increment(ref count);
+                }
+            })));
+            return count / sw.Elapsed.TotalSeconds;
+        }
+
+        var directGbps = await Throughput("198.51.100.2");
+        var vipGbps = await Throughput("203.0.113.10");
+        var directCps = await ConnectionsPerSecond("198.51.100.2");
+        var vipCps = await ConnectionsPerSecond("203.0.113.10");
+        await progress.WriteLineAsync(FormattableString.Invariant($"forwarding: direct {directGbps:F2} Gbit/s {directCps:F0} conn/s; LB IP {vipGbps:F2} Gbit/s {vipCps:F0} conn/s"));
+        await stop.CancelAsync();
+        sink.Close();
+        echo.Close();
+        await Task.WhenAll(servers).WaitAsync(TimeSpan.FromSeconds(10));
+        return new ForwardingResult(directGbps, vipGbps, directCps, vipCps);
+    }
+
+    private static Socket Listen(int port)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        s.Bind(new IPEndPoint(IPAddress.Any, port));
+        s.Listen(1024);
+        return s;
+    }
+
+    private static async Task ServeAsync(Socket listener, bool sinkMode, CancellationToken stop)
+    {
+        var reply = Encoding.ASCII.GetBytes("ok\n");
+        while (!stop.IsCancellationRequested)
+        {
+            Socket c;
+            try { c = await listener.AcceptAsync(stop); }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
+            _ = Task.Run(async () =>
+            {
+                using (c)
+                {
+                    try
+                    {
+                        if (sinkMode)
+                        {
+                            var buffer = new byte[256 * 1024];
+                            while (await c.ReceiveAsync(buffer, SocketFlags.None) > 0) { }
+                        }
+                        else
+                        {
+                            await c.SendAsync(reply, SocketFlags.None);
+                            c.Shutdown(SocketShutdown.Both);
+                        }
+                    }
+                    catch (SocketException) { }
+                }
+            }, CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using LoadBalancer.Benchmarks.DataPlane;
+
+namespace LoadBalancer.Integration.Tests.DataPlane;
+
+/// <summary>Runs the data plane benchmark's cores at tiny size so the benchmark keeps working (numbers are not checked).</summary>
+[Collection("dataplane-kernel")]
+[Trait("Category", "Privileged")]
+public sealed class DataPlaneBenchmarkSmokeTests
+{
+    [Fact]
+    public async Task Programming_AtTinySize()
+    {
+        var r = await DataPlaneScenario.ProgrammingAsync(20, TextWriter.Null).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(r.OursFullMs > 0 && r.OursUpdateMs > 0 && r.CliFullMs > 0 && r.CliUpdateMs > 0 && r.CliReloadMs > 0);
+    }
+
+    [Fact]
+    public async Task Forwarding_ForAFractionOfASecond()
+    {
+        var r = await DataPlaneScenario.ForwardingAsync(TimeSpan.FromMilliseconds(200), TextWriter.Null).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(r.DirectGbps > 0 && r.VipGbps > 0 && r.DirectCps > 0 && r.VipCps > 0);
+    }
+}

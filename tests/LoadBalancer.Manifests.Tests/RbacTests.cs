@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using LoadBalancer.Manifests.Tests.Support;
+
+namespace LoadBalancer.Manifests.Tests;
+
+/// <summary>The RBAC in manifests/rbac against what each component's code calls (see <see cref="ApiAccessScanner"/>).</summary>
+public sealed class RbacTests
+{
+    internal static IReadOnlySet<Access> Granted(string serviceAccount)
+    {
+        var granted = new HashSet<Access>();
+        var objects = ManifestSet.Installed();
+        foreach (var binding in objects.Where(o => o.Kind is "RoleBinding" or "ClusterRoleBinding"))
+        {
+            if (!((JsonArray)binding.Body["subjects"]!).Any(s => s!["kind"].Str() == "ServiceAccount" && s["name"].Str() == serviceAccount)) continue;
+            var roleRef = binding.Body["roleRef"]!;
+            var role = objects.Single(o => o.Kind == roleRef["kind"].Str() && o.Name == roleRef["name"].Str() && (o.Kind == "ClusterRole" || o.Namespace == binding.Namespace));
+            foreach (var rule in (JsonArray)role.Body["rules"]!)
+                foreach (var g in (JsonArray)rule!["apiGroups"]!)
+                    foreach (var r in (JsonArray)rule["resources"]!)
+                        foreach (var v in (JsonArray)rule["verbs"]!)
+                            granted.Add(new Access(g.Str(), r.Str(), v.Str()));
+        }
+        return granted;
+    }
+
+    public static TheoryData<string, string> Components() => new()
+    {
+        { "controller", "loadbalancer-controller" },
+        { "speaker", "loadbalancer-speaker" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Components))]
+    public void Rbac_grants_every_call_the_code_makes(string component, string serviceAccount)
+    {
+        var needed = ApiAccessScanner.ForComponent(Repo.Path_(component));
+        var missing = needed.Except(Granted(serviceAccount)).Select(a => a.ToString()).Order(StringComparer.Ordinal).ToList();
+        Assert.True(missing.Count == 0, $"{component} calls the API without a grant in manifests/rbac/{component}.yaml: {string.Join(", ", missing)}");
+    }
+
+    /// <summary>The reverse direction, for each component whose host composition has landed (the speaker's is added with it).</summary>
+    public static TheoryData<string, string> ComposedComponents() => new()
+    {
+        { "controller", "loadbalancer-controller" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ComposedComponents))]
+    public void Rbac_grants_nothing_the_code_does_not_call(string component, string serviceAccount)
+    {
+        var needed = ApiAccessScanner.ForComponent(Repo.Path_(component));
+        var extra = Granted(serviceAccount).Except(needed).Select(a => a.ToString()).Order(StringComparer.Ordinal).ToList();
+        Assert.True(extra.Count == 0, $"manifests/rbac/{component}.yaml grants what the code never calls (least privilege): {string.Join(", ", extra)}");
+    }
+
+    [Fact]
+    public void No_wildcards_and_no_secret_access_outside_the_install_namespace()
+    {
+        foreach (var role in ManifestSet.Installed().Where(o => o.Kind is "Role" or "ClusterRole"))
+            foreach (var rule in (JsonArray)role.Body["rules"]!)
+            {
+                foreach (var field in (string[])["apiGroups", "resources", "verbs"])
+                    Assert.DoesNotContain("*", ((JsonArray)rule![field]!).Select(x => x.Str()));
+                if (role.Kind == "ClusterRole") Assert.DoesNotContain("secrets", ((JsonArray)rule!["resources"]!).Select(x => x.Str()));
+            }
+    }
+
+    [Fact]
+    public void The_scanner_finds_client_calls_informers_and_status_subresources()
+    {
+        var access = new HashSet<Access>();
+        ApiAccessScanner.Scan("""
+            await client.PatchStatusAsync(KubeResources.Services, ns, name, patch, ct);
+            var informer = new Informer<IPAddressPool>(client, ModelResources.IPAddressPools, options);
+            await _client.DeleteAsync(ModelResources.ServiceAnnouncements, ns, n);
+                await WriteOne(ModelResources.BGPPeers, peer);
+            }
+
+            private async Task WriteOne<T>(ResourceType<T> type, T obj)
+            {
+                await client.PatchStatusAsync(type, obj.Metadata.Namespace, obj.Metadata.Name, patch, ct);
+            }
+            """, access);
+        Assert.Equal(
+            ["delete serviceannouncements.lb.baremetal.dev", "list ipaddresspools.lb.baremetal.dev", "patch bgppeers/status.lb.baremetal.dev", "patch services/status", "watch ipaddresspools.lb.baremetal.dev"],
+            access.Select(a => a.ToString()).Order(StringComparer.Ordinal));
+        // A component that uses the LeaderElector needs its Lease calls.
+        Assert.Contains(new Access("coordination.k8s.io", "leases", "update"), ScanLibrary("LeaderElector"));
+        Assert.Contains(new Access("events.k8s.io", "events", "patch"), ScanLibrary("EventRecorder"));
+    }
+
+    private static IReadOnlySet<Access> ScanLibrary(string type)
+    {
+        var dir = Directory.CreateTempSubdirectory("lbscan");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "Uses.cs"), $"var x = new {type}(client);");
+            return ApiAccessScanner.ForComponent(dir.FullName);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
