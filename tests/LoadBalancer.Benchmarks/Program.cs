@@ -12,7 +12,6 @@ public static class BenchmarkEntry
 {
     public static int Main(string[] args)
     {
-        if (args is ["scenario", "bgp-convergence", .. var rest]) return Bgp.BgpConvergenceScenario.MainAsync(rest).GetAwaiter().GetResult();
         if (args.Length >= 2 && args[0] == "scenario") return RunScenario(args[1], args[2..]);
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
         return 0;

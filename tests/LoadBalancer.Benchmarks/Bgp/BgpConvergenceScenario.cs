@@ -15,11 +15,13 @@ namespace LoadBalancer.Benchmarks.Bgp;
 /// Scenario benchmark: how long until a BIRD receiver holds N IPv4 /32s (and holds none after the withdrawal), when
 /// they are sent by our speaker and by another BIRD, side by side in one run. Prefixes come from 198.18.0.0/15 (the
 /// RFC 2544 benchmarking range: the documentation ranges hold only 768 /32s); everything stays inside namespaces.
-/// Run: <c>dotnet run -c Release --project tests/LoadBalancer.Benchmarks -- scenario bgp-convergence [prefixes]</c>.
+/// Run: <c>dotnet run -c Release --project tests/LoadBalancer.Benchmarks -- scenario BgpConvergence [prefixes]</c>.
 /// </summary>
 public static class BgpConvergenceScenario
 {
     public sealed record Result(string Sender, int Prefixes, TimeSpan Install, TimeSpan Withdraw, long? ManagedBytes);
+
+    public static int Run(string[] args) => MainAsync(args).GetAwaiter().GetResult();
 
     public static async Task<int> MainAsync(string[] args)
     {
