@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The README's first command: installs what is needed, builds, and runs the main job.
+# The README's first command: installs what is needed (apt packages, .NET restore, build) and starts the sandbox:
+# an API server emulator, a controller, three node namespaces each running the real speaker, a BIRD router and a
+# client, then prints what happened and leaves it running. Tear down with:
+#   dotnet run --project tests/LoadBalancer.Sandbox -c Release --no-build -- down
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "demo: the sandbox is not built yet; see the open issues" >&2
+exec dotnet run --project tests/LoadBalancer.Sandbox -c Release --no-build -- up "$@"
