@@ -277,7 +277,9 @@ public sealed class SandboxLab
         var node = Topology.Node(nodeName);
         return Daemon("speaker-" + node.Name, node.Namespace,
             [Dotnet, Binary("LoadBalancer.Speaker"), "--kubeconfig", Kubeconfig, "--namespace", KubeObjects.InstallNamespace, "--node-name", node.Name,
-             "--metrics-address", "0.0.0.0:7472", "--dataplane", "nftables", "--layer2", "on", "--bgp", "on"],
+             "--metrics-address", "0.0.0.0:7472", "--dataplane", "nftables", "--layer2", "on", "--bgp", "on",
+             // every node's pod subnet is a /29 of this /25 (Topology), so pod traffic counts as in-cluster
+             "--pod-cidrs", "198.51.100.128/25", "--node-ips", node.Address],
             new Dictionary<string, string> { ["NODE_NAME"] = node.Name });
     }
 

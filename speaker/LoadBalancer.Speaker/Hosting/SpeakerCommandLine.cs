@@ -26,6 +26,8 @@ internal static class SpeakerCommandLine
           --probe-key-file PATH       shared probe key, at least 16 bytes (default /etc/loadbalancer/probe/key;
                                       missing: no probing, liveness from Leases only)
           --interfaces a,b            only these interfaces may answer ARP/NDP
+          --pod-cidrs CIDR,CIDR       the cluster's pod CIDRs (internalTrafficPolicy and hairpin for pod traffic)
+          --node-ips IP,IP            this node's addresses (internalTrafficPolicy for host traffic)
           --load-balancer-class NAME  Services of this class (or none) are ours (default lb.baremetal.dev/loadbalancer)
           --help                      this text
         Durations: 500ms, 15s, 1m.
@@ -85,6 +87,20 @@ internal static class SpeakerCommandLine
         }
         if (Get("probe-key-file") is { } pk && pk.Length > 0) o = o with { ProbeKeyFile = pk };
         if (Get("interfaces") is { } ifs) o = o with { Interfaces = [.. ifs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] };
+        if (Get("pod-cidrs") is { } cidrs)
+        {
+            var list = new List<System.Net.IPNetwork>();
+            foreach (var c in cidrs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (System.Net.IPNetwork.TryParse(c, out var n)) list.Add(n); else errors.Add($"--pod-cidrs: \"{c}\" is not a CIDR");
+            o = o with { PodCidrs = list };
+        }
+        if (Get("node-ips") is { } ips)
+        {
+            var list = new List<System.Net.IPAddress>();
+            foreach (var a in ips.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (System.Net.IPAddress.TryParse(a, out var ip)) list.Add(ip); else errors.Add($"--node-ips: \"{a}\" is not an IP address");
+            o = o with { NodeIps = list };
+        }
         if (Get("load-balancer-class") is { } cls && cls.Length > 0) o = o with { LoadBalancerClass = cls };
         foreach (var unknown in values.Keys) errors.Add($"--{unknown}: unknown flag");
         return errors.Count > 0 ? new Result(null, errors, false) : new Result(o, [], false);

@@ -26,6 +26,10 @@ internal sealed record SpeakerOptions
     public string ProbeKeyFile { get; init; } = "/etc/loadbalancer/probe/key";
     /// <summary>Only these interfaces may answer ARP/NDP (empty: what the L2Advertisements say).</summary>
     public IReadOnlyList<string> Interfaces { get; init; } = [];
+    /// <summary>The cluster's pod CIDRs: traffic from them is in-cluster (internalTrafficPolicy, hairpin masquerade).</summary>
+    public IReadOnlyList<System.Net.IPNetwork> PodCidrs { get; init; } = [];
+    /// <summary>This node's own addresses, for traffic from the host itself.</summary>
+    public IReadOnlyList<System.Net.IPAddress> NodeIps { get; init; } = [];
     public string LoadBalancerClass { get; init; } = MapperOptions.DefaultClass;
     /// <summary>Full re-plan at least this often even without changes.</summary>
     public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromSeconds(30);

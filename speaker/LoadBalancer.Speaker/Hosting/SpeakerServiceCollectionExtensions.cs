@@ -49,6 +49,14 @@ internal static class SpeakerServiceCollectionExtensions
         return services;
     }
 
+    private static NftDataPlaneOptions DataPlaneOptions(SpeakerOptions options)
+    {
+        var dataPlane = new NftDataPlaneOptions { Mode = options.DataPlane };
+        foreach (var cidr in options.PodCidrs) dataPlane.PodCidrs.Add(cidr);
+        foreach (var ip in options.NodeIps) dataPlane.NodeIps.Add(ip);
+        return dataPlane;
+    }
+
     /// <summary>
     /// The back ends: Layer 2 <see cref="Layer2Announcer"/> (or <see cref="DisabledLayer2Announcer"/> with --layer2 off),
     /// BGP <see cref="BgpAnnouncer"/> (told nothing with --bgp off), data plane <see cref="NftDataPlane"/> (mode from
@@ -70,7 +78,7 @@ internal static class SpeakerServiceCollectionExtensions
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton(sp => new HealthCheckServer(sp.GetRequiredService<ILogger<HealthCheckServer>>(), new HealthCheckServerOptions()));
         services.TryAddSingleton<IDataPlane>(sp => new NftDataPlane(sp.GetRequiredService<ILogger<NftDataPlane>>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new NftDataPlaneOptions { Mode = options.DataPlane },
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), DataPlaneOptions(options),
             options.DataPlane == DataPlaneMode.Nftables ? sp.GetRequiredService<HealthCheckServer>() : null));
         services.TryAddSingleton<IPeerProber>(sp =>
         {
