@@ -12,7 +12,7 @@ namespace LoadBalancer.Speaker.Hosting;
 /// and one full round done) on <see cref="SpeakerOptions.MetricsAddress"/>. A small Kestrel of its own, so the speaker
 /// host stays a plain generic host.
 /// </summary>
-internal sealed class SpeakerHttpServer(SpeakerOptions options, PrometheusExporter exporter, SpeakerReconciler reconciler, IClusterView view,
+internal sealed class SpeakerHttpServer(SpeakerOptions options, LoadBalancer.Model.Diagnostics.PrometheusMetricsCollector exporter, SpeakerReconciler reconciler, IClusterView view,
     ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
@@ -37,7 +37,7 @@ internal sealed class SpeakerHttpServer(SpeakerOptions options, PrometheusExport
     {
         var (status, type, body) = context.Request.Path.Value switch
         {
-            "/metrics" => (200, "text/plain; version=0.0.4; charset=utf-8", exporter.Scrape()),
+            "/metrics" => (200, "text/plain; version=0.0.4; charset=utf-8", exporter.Collect()),
             "/healthz" => reconciler.ExecuteTask is { IsCompleted: true } ? (503, "text/plain", "reconcile loop stopped\n") : (200, "text/plain", "ok\n"),
             "/readyz" => view.IsSynced && reconciler.Rounds > 0 ? (200, "text/plain", "ok\n") : (503, "text/plain", "caches not synced yet\n"),
             _ => (404, "text/plain", "not found\n"),

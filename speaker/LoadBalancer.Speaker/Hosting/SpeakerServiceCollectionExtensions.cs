@@ -27,7 +27,7 @@ internal static class SpeakerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<SpeakerMetrics>();
-        services.TryAddSingleton(_ => new PrometheusExporter());
+        services.TryAddSingleton(_ => new LoadBalancer.Model.Diagnostics.PrometheusMetricsCollector(i => i.Meter.Name.StartsWith("LoadBalancer.", StringComparison.Ordinal)));
         services.TryAddSingleton(_ => new SpeakerLiveness(options.NodeName, options.LeaseDuration));
         services.TryAddSingleton<IKubeClient>(sp => CreateClient(options, sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<KubeClusterView>();
