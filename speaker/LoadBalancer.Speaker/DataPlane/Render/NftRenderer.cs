@@ -11,8 +11,10 @@ namespace LoadBalancer.Speaker.DataPlane.Render;
 /// No I/O, no clock. See docs/dataplane.md for the layout and why it is shaped this way; in short:
 /// <list type="bullet">
 /// <item>dispatch is one lookup in a global verdict map per family (<c>svc4</c>/<c>svc6</c>, keyed VIP . proto . port);</item>
-/// <item>endpoint choice indexes one global map (<c>pick</c>) with <c>numgen … offset</c> or <c>jhash … offset</c>,
-/// so no Service owns an (anonymous) set, whose load cost grows with N²;</item>
+/// <item>random endpoint choice is a cascade of <c>numgen random mod (n-i) 0 goto ep-i</c> rules: no set at all
+/// (an anonymous set per Service costs N² to load; one shared verdict map reached from every Service's chain costs N²
+/// in the kernel's loop validation on every commit); consistent hashing indexes one global map (<c>pick</c>) with
+/// <c>jhash … offset</c>;</item>
 /// <item>source ranges, per-Service counters and connection counters are global sets/maps of elements, too.</item>
 /// </list>
 /// Services unchanged since <c>previous</c> (same <see cref="DataPlaneService"/> instance, same node) are reused as
@@ -78,9 +80,10 @@ internal static class NftRenderer
         ImmutableArray<RenderProblem>.Builder? Problems);
 
     /// <summary>One endpoint-choice chain (svc-… over cluster endpoints or loc-… over local ones).</summary>
-    private sealed record Choice(string Chain, ImmutableArray<PortEndpoint> Endpoints)
+    private sealed record Choice(string Chain, ImmutableArray<PortEndpoint> Endpoints, bool ConsistentHash)
     {
-        public bool NeedsBlock => Endpoints.Length > 1;
+        /// <summary>Only consistent hashing indexes the pick map (a Maglev ring); random choice is a rule cascade.</summary>
+        public bool NeedsBlock => ConsistentHash && Endpoints.Length > 1;
     }
 
     private sealed record PortFamilyPlan(
@@ -152,8 +155,9 @@ internal static class NftRenderer
                 // Only the chains some policy uses: Cluster endpoints for ETP or ITP Cluster, local ones for ETP or ITP Local.
                 var usesCluster = svc.ExternalTrafficPolicy == TrafficPolicy.Cluster || svc.InternalTrafficPolicy == TrafficPolicy.Cluster;
                 var usesLocal = svc.ExternalTrafficPolicy == TrafficPolicy.Local || svc.InternalTrafficPolicy == TrafficPolicy.Local;
-                var cluster = usesCluster ? MakeChoice("svc-" + id, categorized.Cluster, svc.Key, problems) : null;
-                var local = usesLocal ? MakeChoice("loc-" + id, categorized.Local, svc.Key, problems) : null;
+                var ch = svc.LoadBalancing == LoadBalancingMode.ConsistentHash;
+                var cluster = usesCluster ? MakeChoice("svc-" + id, categorized.Cluster, ch, svc.Key, problems) : null;
+                var local = usesLocal ? MakeChoice("loc-" + id, categorized.Local, ch, svc.Key, problems) : null;
                 plan.Add(new PortFamilyPlan(id, proto, port.Port, family, [.. familyVips],
                     NormaliseRanges(ranges.Where(r => r.BaseAddress.AddressFamily == family)), categorized, cluster, local));
             }
@@ -161,7 +165,8 @@ internal static class NftRenderer
         return plan;
     }
 
-    private static Choice? MakeChoice(string chain, ImmutableArray<PortEndpoint> endpoints, ServiceKey key, ImmutableArray<RenderProblem>.Builder problems)
+    private static Choice? MakeChoice(string chain, ImmutableArray<PortEndpoint> endpoints, bool consistentHash, ServiceKey key,
+        ImmutableArray<RenderProblem>.Builder problems)
     {
         if (endpoints.IsEmpty) return null;
         if (endpoints.Length > SlotBlocks.BlockSize)
@@ -169,7 +174,7 @@ internal static class NftRenderer
             problems.Add(new RenderProblem(key, $"{chain}: {endpoints.Length} endpoints; only the first {SlotBlocks.BlockSize} are used"));
             endpoints = endpoints[..SlotBlocks.BlockSize];
         }
-        return new Choice(chain, endpoints);
+        return new Choice(chain, endpoints, consistentHash);
     }
 
     /// <summary>Drops ranges contained in another (nft refuses overlapping intervals in a concatenated set).</summary>
@@ -217,32 +222,28 @@ internal static class NftRenderer
                 var rules = new List<string>();
                 if (affinity is not null)
                     foreach (var e in choice.Endpoints) rules.Add($"{f} saddr @aff-{spf.Id}__{e.Id} goto ep-{spf.Id}__{e.Id}");
-                if (!choice.NeedsBlock)
-                {
-                    rules.Add($"goto ep-{spf.Id}__{choice.Endpoints[0].Id}");
-                }
-                else
+                if (choice.NeedsBlock)
                 {
                     blockKeys.Add(choice.Chain);
                     var baseSlot = blocks.BaseOf(choice.Chain);
+                    var size = Maglev.TableSize(choice.Endpoints.Length);
+                    var table = Maglev.Build([.. choice.Endpoints.Select(e => e.Id)], size);
+                    rules.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"jhash {f} saddr . th sport mod {size} seed {Hex(options.HashSeed)} offset {baseSlot} vmap @pick"));
+                    for (var j = 0; j < size; j++)
+                        elements.Add(new NftElement("pick", (baseSlot + j).ToString(CultureInfo.InvariantCulture),
+                            $"goto ep-{spf.Id}__{choice.Endpoints[table[j]].Id}"));
+                }
+                else
+                {
+                    // Uniform choice without any set: rule i takes endpoint i with probability 1/(n-i), the last takes
+                    // what is left (iptables' statistic cascade). A shared verdict map reached from every Service's
+                    // chain would make the kernel's commit-time loop validation walk the whole map once per Service:
+                    // O(N^2) per commit (measured: 28 s for one element at 10k Services). This is O(endpoints).
                     var n = choice.Endpoints.Length;
-                    if (svc.LoadBalancing == LoadBalancingMode.ConsistentHash)
-                    {
-                        var size = Maglev.TableSize(n);
-                        var table = Maglev.Build([.. choice.Endpoints.Select(e => e.Id)], size);
-                        rules.Add(string.Create(CultureInfo.InvariantCulture,
-                            $"jhash {f} saddr . th sport mod {size} seed {Hex(options.HashSeed)} offset {baseSlot} vmap @pick"));
-                        for (var j = 0; j < size; j++)
-                            elements.Add(new NftElement("pick", (baseSlot + j).ToString(CultureInfo.InvariantCulture),
-                                $"goto ep-{spf.Id}__{choice.Endpoints[table[j]].Id}"));
-                    }
-                    else
-                    {
-                        rules.Add(string.Create(CultureInfo.InvariantCulture, $"numgen random mod {n} offset {baseSlot} vmap @pick"));
-                        for (var i = 0; i < n; i++)
-                            elements.Add(new NftElement("pick", (baseSlot + i).ToString(CultureInfo.InvariantCulture),
-                                $"goto ep-{spf.Id}__{choice.Endpoints[i].Id}"));
-                    }
+                    for (var i = 0; i < n - 1; i++)
+                        rules.Add(string.Create(CultureInfo.InvariantCulture, $"numgen random mod {n - i} 0 goto ep-{spf.Id}__{choice.Endpoints[i].Id}"));
+                    rules.Add($"goto ep-{spf.Id}__{choice.Endpoints[n - 1].Id}");
                 }
                 chains.Add(new NftChain(choice.Chain, [.. rules]));
                 if (ReferenceEquals(choice, spf.Cluster)) clusterChain = choice.Chain; else localChain = choice.Chain;
