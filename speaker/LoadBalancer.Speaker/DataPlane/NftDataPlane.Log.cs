@@ -29,5 +29,17 @@ internal sealed partial class NftDataPlane
 
         [LoggerMessage(EventId = 5008, Level = LogLevel.Error, Message = "Data plane loop error (continuing)")]
         public static partial void LoopFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 5009, Level = LogLevel.Warning, Message = "nf_tables netlink writer unavailable, incremental transactions go through {Backend}: {Reason}")]
+        public static partial void NetlinkUnavailable(ILogger logger, string backend, string reason);
+
+        [LoggerMessage(EventId = 5010, Level = LogLevel.Debug, Message = "Incremental transaction sent through {Backend}: {Reason}")]
+        public static partial void NetlinkNotCovered(ILogger logger, string backend, string reason);
+
+        [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Deleted stale {Proto} conntrack entries of Service {Service}: {Vip}:{Port} -> {Endpoint}")]
+        public static partial void ConntrackFlushed(ILogger logger, string proto, LoadBalancer.Speaker.Announcing.ServiceKey service, System.Net.IPAddress vip, int port, System.Net.IPEndPoint endpoint);
+
+        [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Flushing stale conntrack entries failed: {Reason}")]
+        public static partial void ConntrackFailed(ILogger logger, string reason);
     }
 }

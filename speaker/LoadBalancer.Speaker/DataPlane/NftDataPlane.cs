@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using LoadBalancer.Speaker.Announcing;
 using LoadBalancer.Speaker.DataPlane.Apply;
 using LoadBalancer.Speaker.DataPlane.Health;
+using LoadBalancer.Speaker.DataPlane.Netlink;
 using LoadBalancer.Speaker.DataPlane.Render;
 using Microsoft.Extensions.Logging;
 
@@ -36,7 +37,11 @@ internal sealed partial class NftDataPlane : IDataPlane, IAsyncDisposable
     private readonly List<(long Generation, TaskCompletionSource Done)> _waiters = [];
     private readonly Task _loop;
     private readonly ITimer? _counterTimer;
+    private readonly Func<IConntrackFlusher?>? _conntrackFactory;
     private INftExecutor? _executor;
+    private NftNetlinkWriter? _netlink;
+    private bool _netlinkFailed;
+    private IConntrackFlusher? _conntrack;
     private DataPlaneSnapshot? _desired;
     private long _requested;
     private long _applied;
@@ -60,8 +65,9 @@ internal sealed partial class NftDataPlane : IDataPlane, IAsyncDisposable
     }
 
     internal NftDataPlane(ILogger logger, TimeProvider time, DataPlaneMetrics metrics, NftDataPlaneOptions options,
-        HealthCheckServer? healthChecks, Func<INftExecutor>? executorFactory)
+        HealthCheckServer? healthChecks, Func<INftExecutor>? executorFactory, Func<IConntrackFlusher?>? conntrackFactory = null)
     {
+        _conntrackFactory = conntrackFactory;
         _logger = logger;
         _time = time;
         _options = options;
@@ -92,6 +98,12 @@ internal sealed partial class NftDataPlane : IDataPlane, IAsyncDisposable
 
     /// <summary>The backend in use ("libnftables" or "nft"), once the first apply ran.</summary>
     public string? Backend => _executor?.Name;
+
+    /// <summary>Incremental transactions sent as nf_tables netlink batches (the rest went through <see cref="Backend"/>).</summary>
+    public long NetlinkTransactions { get; private set; }
+
+    /// <summary>Stale UDP/SCTP flows whose conntrack entries were deleted.</summary>
+    public long FlushedFlows { get; private set; }
 
     /// <summary>kube-proxy's rule: unhealthy only when a desired state has been failing to apply for longer than HealthTimeout.</summary>
     public bool IsHealthy
@@ -251,17 +263,83 @@ internal sealed partial class NftDataPlane : IDataPlane, IAsyncDisposable
             changed = tx.ChangedServices;
         }
 
-        var ok = await RunAsync(text, kind).ConfigureAwait(false);
+        var writer = tx is { IsEmpty: false } ? Netlink(tx) : null;
+        var ok = writer is not null ? await RunNetlinkAsync(writer, tx!).ConfigureAwait(false) : await RunAsync(text, kind).ConfigureAwait(false);
         var elapsed = _time.GetElapsedTime(started);
         _metrics.SyncDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("kind", kind),
             new KeyValuePair<string, object?>("result", ok ? "success" : "error"));
         if (!ok) return false;
+        var stale = StaleFlows.Find(_appliedRuleset, desired);
         _appliedRuleset = desired;
         _forceFull = false;
         AppliedTransactions++;
         Log.Applied(_logger, kind, changed, desired.Services.Count, elapsed.TotalMilliseconds);
         _health?.SetServices(HealthCheckPlanner.Plan(snapshot));
+        if (stale.Count > 0) await FlushConntrackAsync(stale).ConfigureAwait(false);
         return Succeeded();
+    }
+
+    /// <summary>The netlink writer when this transaction can go through it, else null (then libnftables or nft runs the text).</summary>
+    private NftNetlinkWriter? Netlink(NftTransaction tx)
+    {
+        if (!_options.IncrementalNetlink || _executorFactory is not null || _netlinkFailed) return null;
+        if (!NftNetlinkWriter.Covers(tx.Ops, out var why))
+        {
+            var backend = Executor().Name;
+            Log.NetlinkNotCovered(_logger, backend, why ?? "");
+            return null;
+        }
+        try
+        {
+            return _netlink ??= NftNetlinkWriter.Open(_options.NetworkNamespacePath);
+        }
+        catch (Exception ex)
+        {
+            _netlinkFailed = true;
+            Log.NetlinkUnavailable(_logger, Executor().Name, ex.Message);
+            return null;
+        }
+    }
+
+    private async Task<bool> RunNetlinkAsync(NftNetlinkWriter writer, NftTransaction tx)
+    {
+        NftResult result;
+        try
+        {
+            result = await Task.Run(() => writer.Apply(_options.TableName, tx.Ops)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Fail("incremental", "netlink: " + ex.Message);
+            return false;
+        }
+        if (result.Success)
+        {
+            NetlinkTransactions++;
+            return true;
+        }
+        Fail("incremental", "netlink: " + result.Error);
+        return false;
+    }
+
+    private async Task FlushConntrackAsync(List<StaleFlow> stale)
+    {
+        if (!_options.FlushConntrack) return;
+        try
+        {
+            // With a fake nft (tests) there is no kernel state to flush unless a fake flusher is given too.
+            _conntrack ??= _conntrackFactory is not null ? _conntrackFactory()
+                : _executorFactory is null ? new ConntrackCliFlusher(_options.NetworkNamespacePath, _options.ConntrackPath) : null;
+            if (_conntrack is null) return;
+            var errors = await _conntrack.FlushAsync(stale).ConfigureAwait(false);
+            foreach (var e in errors) Log.ConntrackFailed(_logger, e);
+            FlushedFlows += stale.Count;
+            foreach (var f in stale) Log.ConntrackFlushed(_logger, f.Proto, f.Service, f.Vip, f.Port, f.Endpoint);
+        }
+        catch (Exception ex)
+        {
+            Log.ConntrackFailed(_logger, ex.Message);
+        }
     }
 
     private bool Succeeded()
@@ -349,6 +427,8 @@ internal sealed partial class NftDataPlane : IDataPlane, IAsyncDisposable
             _waiters.Clear();
         }
         _executor?.Dispose();
+        _netlink?.Dispose();
+        _conntrack?.Dispose();
         _metrics.Dispose();
         _stop.Dispose();
         _signal.Dispose();

@@ -46,6 +46,18 @@ public sealed class NftDataPlaneOptions
 
     public NftBackend Backend { get; set; } = NftBackend.Auto;
 
+    /// <summary>
+    /// Send incremental transactions as nf_tables netlink batches written here (no nft cache read of the whole table);
+    /// transactions the netlink writer does not cover, and full loads, still go through <see cref="Backend"/>.
+    /// </summary>
+    public bool IncrementalNetlink { get; set; } = true;
+
+    /// <summary>Delete stale UDP/SCTP conntrack entries when an endpoint stops serving an LB IP:port (as kube-proxy does).</summary>
+    public bool FlushConntrack { get; set; } = true;
+
+    /// <summary>Path of the conntrack binary (conntrack-tools) used to flush stale UDP/SCTP entries.</summary>
+    public string ConntrackPath { get; set; } = "conntrack";
+
     /// <summary>Path of the nft binary for the CLI backend.</summary>
     public string NftPath { get; set; } = "nft";
 

@@ -1,12 +1,29 @@
 using System.Text;
+using LoadBalancer.Speaker.Announcing;
 
 namespace LoadBalancer.Speaker.DataPlane.Render;
 
 /// <summary>The transaction that turns one applied ruleset into another, and how many Services it touches.</summary>
-internal sealed record NftTransaction(string Text, int ChangedServices, int Operations)
+/// <param name="Text">The transaction as nft input (libnftables / <c>nft -f</c>).</param>
+/// <param name="Ops">The same transaction as structured operations, in the same order (the netlink writer's input).</param>
+internal sealed record NftTransaction(string Text, int ChangedServices, int Operations, IReadOnlyList<NftOp> Ops)
 {
+    public NftTransaction(string text, int changedServices, int operations) : this(text, changedServices, operations, []) { }
+
     public bool IsEmpty => Operations == 0;
 }
+
+internal enum NftOpKind
+{
+    AddCounter, AddSet, AddChain, FlushChain, DeleteElements, DeleteSet, AddRule, AddElements, DeleteChain, DeleteCounter,
+}
+
+/// <summary>
+/// One operation of an incremental transaction, on an object of <paramref name="Service"/>: a chain, set or counter
+/// (<paramref name="Name"/>), a rule of chain Name (<paramref name="Text"/>, nft syntax), a set definition (Text), or
+/// elements of map Name.
+/// </summary>
+internal sealed record NftOp(NftOpKind Kind, ServiceKey Service, string Name, string? Text = null, IReadOnlyList<NftElement>? Elements = null);
 
 /// <summary>
 /// Incremental update: only Services whose content changed are touched, each replaced as a whole (new chains,
@@ -35,20 +52,20 @@ internal static class NftDiff
         }
         foreach (var (key, o) in applied.Services)
             if (!desired.Services.ContainsKey(key)) changed.Add((o, null));
-        if (changed.Count == 0) return new NftTransaction("", 0, 0);
+        if (changed.Count == 0) return new NftTransaction("", 0, 0, []);
 
-        var add = new StringBuilder();
-        var flush = new StringBuilder();
-        var replaceSets = new StringBuilder();
-        var fill = new StringBuilder();
-        var removeFlush = new StringBuilder();
-        var remove = new StringBuilder();
-        var oldElements = new Dictionary<(string Map, string Key), string?>();
-        var newElements = new Dictionary<(string Map, string Key), string?>();
-        var ops = 0;
+        var add = new List<NftOp>();
+        var flush = new List<NftOp>();
+        var replaceSets = new List<NftOp>();
+        var fill = new List<NftOp>();
+        var removeFlush = new List<NftOp>();
+        var remove = new List<NftOp>();
+        var oldElements = new Dictionary<(string Map, string Key), (string? Value, ServiceKey Service)>();
+        var newElements = new Dictionary<(string Map, string Key), (string? Value, ServiceKey Service)>();
 
         foreach (var (o, n) in changed)
         {
+            var svc = (n ?? o)!.Key;
             var oldChains = o?.Chains.Select(c => c.Name).ToHashSet(StringComparer.Ordinal) ?? [];
             var newChains = n?.Chains.Select(c => c.Name).ToHashSet(StringComparer.Ordinal) ?? [];
             var oldSets = o?.Sets.ToDictionary(s => s.Name, s => s.Definition, StringComparer.Ordinal) ?? [];
@@ -56,48 +73,90 @@ internal static class NftDiff
             var oldCounters = o?.Counters.ToHashSet(StringComparer.Ordinal) ?? [];
             var newCounters = n?.Counters.ToHashSet(StringComparer.Ordinal) ?? [];
 
-            foreach (var c in (n?.Counters ?? []).Where(c => !oldCounters.Contains(c))) { add.Append($"add counter inet {t} {c}\n"); ops++; }
-            foreach (var (name, def) in (n?.Sets ?? []).Where(s => !oldSets.ContainsKey(s.Name)).Select(s => (s.Name, s.Definition))) { add.Append($"add set inet {t} {name} {{ {def} }}\n"); ops++; }
-            foreach (var c in (n?.Chains ?? []).Select(c => c.Name).Where(c => !oldChains.Contains(c))) { add.Append($"add chain inet {t} {c}\n"); ops++; }
-            foreach (var c in (o?.Chains ?? []).Select(c => c.Name).Where(newChains.Contains)) { flush.Append($"flush chain inet {t} {c}\n"); ops++; }
-            foreach (var (name, def) in (n?.Sets ?? []).Where(s => oldSets.TryGetValue(s.Name, out var d) && d != s.Definition).Select(s => (s.Name, s.Definition)))
+            foreach (var c in (n?.Counters ?? []).Where(c => !oldCounters.Contains(c))) add.Add(new(NftOpKind.AddCounter, svc, c));
+            foreach (var set in (n?.Sets ?? []).Where(s => !oldSets.ContainsKey(s.Name))) add.Add(new(NftOpKind.AddSet, svc, set.Name, set.Definition));
+            foreach (var c in (n?.Chains ?? []).Select(c => c.Name).Where(c => !oldChains.Contains(c))) add.Add(new(NftOpKind.AddChain, svc, c));
+            foreach (var c in (o?.Chains ?? []).Select(c => c.Name).Where(newChains.Contains)) flush.Add(new(NftOpKind.FlushChain, svc, c));
+            foreach (var set in (n?.Sets ?? []).Where(s => oldSets.TryGetValue(s.Name, out var d) && d != s.Definition))
             {
-                replaceSets.Append($"delete set inet {t} {name}\nadd set inet {t} {name} {{ {def} }}\n");
-                ops += 2;
+                replaceSets.Add(new(NftOpKind.DeleteSet, svc, set.Name));
+                replaceSets.Add(new(NftOpKind.AddSet, svc, set.Name, set.Definition));
             }
             foreach (var c in n?.Chains ?? [])
-                foreach (var r in c.Rules) { fill.Append($"add rule inet {t} {c.Name} {r}\n"); ops++; }
+                foreach (var r in c.Rules) fill.Add(new(NftOpKind.AddRule, svc, c.Name, r));
             foreach (var c in (o?.Chains ?? []).Select(c => c.Name).Where(c => !newChains.Contains(c)))
             {
-                removeFlush.Append($"flush chain inet {t} {c}\n");
-                remove.Append($"delete chain inet {t} {c}\n");
-                ops += 2;
+                removeFlush.Add(new(NftOpKind.FlushChain, svc, c));
+                remove.Add(new(NftOpKind.DeleteChain, svc, c));
             }
-            foreach (var s in (o?.Sets ?? []).Select(s => s.Name).Where(s => !newSets.ContainsKey(s))) { remove.Append($"delete set inet {t} {s}\n"); ops++; }
-            foreach (var c in (o?.Counters ?? []).Where(c => !newCounters.Contains(c))) { remove.Append($"delete counter inet {t} {c}\n"); ops++; }
-            foreach (var e in o?.Elements ?? []) oldElements[(e.Map, e.Key)] = e.Value;
-            foreach (var e in n?.Elements ?? []) newElements[(e.Map, e.Key)] = e.Value;
+            foreach (var set in (o?.Sets ?? []).Select(s => s.Name).Where(s => !newSets.ContainsKey(s))) remove.Add(new(NftOpKind.DeleteSet, svc, set));
+            foreach (var c in (o?.Counters ?? []).Where(c => !newCounters.Contains(c))) remove.Add(new(NftOpKind.DeleteCounter, svc, c));
+            foreach (var e in o?.Elements ?? []) oldElements[(e.Map, e.Key)] = (e.Value, svc);
+            foreach (var e in n?.Elements ?? []) newElements[(e.Map, e.Key)] = (e.Value, svc);
         }
 
-        var deletes = new SortedDictionary<string, List<NftElement>>(StringComparer.Ordinal);
-        var adds = new SortedDictionary<string, List<NftElement>>(StringComparer.Ordinal);
-        foreach (var ((map, key), value) in oldElements)
-            if (!newElements.TryGetValue((map, key), out var nv) || nv != value) Add(deletes, new NftElement(map, key, value));
-        foreach (var ((map, key), value) in newElements)
-            if (!oldElements.TryGetValue((map, key), out var ov) || ov != value) Add(adds, new NftElement(map, key, value));
+        var deletes = new SortedDictionary<(string Map, ServiceKey Service), List<NftElement>>(ElementGroupComparer.Instance);
+        var adds = new SortedDictionary<(string Map, ServiceKey Service), List<NftElement>>(ElementGroupComparer.Instance);
+        foreach (var ((map, key), (value, svc)) in oldElements)
+            if (!newElements.TryGetValue((map, key), out var nv) || nv.Value != value) Add(deletes, svc, new NftElement(map, key, value));
+        foreach (var ((map, key), (value, svc)) in newElements)
+            if (!oldElements.TryGetValue((map, key), out var ov) || ov.Value != value) Add(adds, svc, new NftElement(map, key, value));
 
-        var sb = new StringBuilder(add.Length + flush.Length + fill.Length + remove.Length + removeFlush.Length + 256);
-        sb.Append(add).Append(flush);
-        foreach (var (map, list) in deletes) { NftText.AppendElements(sb, "delete", t, map, list); ops += list.Count; }
-        sb.Append(replaceSets).Append(fill);
-        foreach (var (map, list) in adds) { NftText.AppendElements(sb, "add", t, map, list); ops += list.Count; }
-        sb.Append(removeFlush).Append(remove);
-        return new NftTransaction(sb.ToString(), changed.Count, ops);
+        var ops = new List<NftOp>(add.Count + flush.Count + replaceSets.Count + fill.Count + removeFlush.Count + remove.Count + deletes.Count + adds.Count);
+        ops.AddRange(add);
+        ops.AddRange(flush);
+        foreach (var ((map, svc), list) in deletes) ops.Add(new(NftOpKind.DeleteElements, svc, map, Elements: list));
+        ops.AddRange(replaceSets);
+        ops.AddRange(fill);
+        foreach (var ((map, svc), list) in adds) ops.Add(new(NftOpKind.AddElements, svc, map, Elements: list));
+        ops.AddRange(removeFlush);
+        ops.AddRange(remove);
+        var count = ops.Sum(op => op.Elements?.Count ?? 1);
+        return new NftTransaction(Text(t, ops), changed.Count, count, ops);
     }
 
-    private static void Add(SortedDictionary<string, List<NftElement>> byMap, NftElement e)
+    /// <summary>The nft input for <paramref name="ops"/> (element operations grouped per map, as nft prints them).</summary>
+    private static string Text(string t, List<NftOp> ops)
     {
-        if (!byMap.TryGetValue(e.Map, out var list)) byMap[e.Map] = list = [];
+        var sb = new StringBuilder(256 + ops.Count * 96);
+        for (var i = 0; i < ops.Count; i++)
+        {
+            var op = ops[i];
+            switch (op.Kind)
+            {
+                case NftOpKind.AddCounter: sb.Append($"add counter inet {t} {op.Name}\n"); break;
+                case NftOpKind.AddSet: sb.Append($"add set inet {t} {op.Name} {{ {op.Text} }}\n"); break;
+                case NftOpKind.AddChain: sb.Append($"add chain inet {t} {op.Name}\n"); break;
+                case NftOpKind.FlushChain: sb.Append($"flush chain inet {t} {op.Name}\n"); break;
+                case NftOpKind.DeleteSet: sb.Append($"delete set inet {t} {op.Name}\n"); break;
+                case NftOpKind.AddRule: sb.Append($"add rule inet {t} {op.Name} {op.Text}\n"); break;
+                case NftOpKind.DeleteChain: sb.Append($"delete chain inet {t} {op.Name}\n"); break;
+                case NftOpKind.DeleteCounter: sb.Append($"delete counter inet {t} {op.Name}\n"); break;
+                case NftOpKind.AddElements or NftOpKind.DeleteElements:
+                    // Consecutive groups of the same map become one command.
+                    var list = new List<NftElement>(op.Elements!);
+                    while (i + 1 < ops.Count && ops[i + 1].Kind == op.Kind && ops[i + 1].Name == op.Name) list.AddRange(ops[++i].Elements!);
+                    NftText.AppendElements(sb, op.Kind == NftOpKind.AddElements ? "add" : "delete", t, op.Name, list);
+                    break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    private sealed class ElementGroupComparer : IComparer<(string Map, ServiceKey Service)>
+    {
+        public static readonly ElementGroupComparer Instance = new();
+
+        public int Compare((string Map, ServiceKey Service) x, (string Map, ServiceKey Service) y)
+        {
+            var c = string.CompareOrdinal(x.Map, y.Map);
+            return c != 0 ? c : ServiceKeyComparer.Instance.Compare(x.Service, y.Service);
+        }
+    }
+
+    private static void Add(SortedDictionary<(string Map, ServiceKey Service), List<NftElement>> groups, ServiceKey svc, NftElement e)
+    {
+        if (!groups.TryGetValue((e.Map, svc), out var list)) groups[(e.Map, svc)] = list = [];
         list.Add(e);
     }
 }

@@ -43,6 +43,9 @@ internal sealed class NftServiceObjects
     /// <summary>The input it was rendered from (reused as is while the same instance comes back).</summary>
     public DataPlaneService? Source { get; init; }
 
+    /// <summary>Per LB IP:port, the endpoints its traffic can reach (for flushing stale UDP/SCTP conntrack entries).</summary>
+    public ImmutableArray<NftFlow> Flows { get; init; } = [];
+
     /// <summary>The VIP . proto . port keys it owns in the dispatch maps.</summary>
     public ImmutableArray<string> DispatchKeys { get; init; } = [];
 
@@ -69,6 +72,9 @@ internal sealed class NftServiceObjects
         return sb.ToString();
     }
 }
+
+/// <summary>An LB IP:port (<paramref name="Proto"/> is nft's name: tcp, udp, sctp) and the endpoints its traffic can reach.</summary>
+internal sealed record NftFlow(string Proto, System.Net.IPAddress Vip, int Port, ImmutableArray<System.Net.IPEndPoint> Endpoints);
 
 /// <summary>A problem with one Service that kept (part of) it out of the ruleset; the rest is programmed.</summary>
 internal sealed record RenderProblem(ServiceKey Service, string Message);

@@ -197,6 +197,7 @@ internal static class NftRenderer
         var sets = new List<NftSet>();
         var elements = new List<NftElement>();
         var dispatch = new List<string>();
+        var flows = new List<NftFlow>();
         var blockKeys = new List<string>();
         var packets = NftNames.PacketsCounter(svc.Key);
         var connections = NftNames.ConnectionsCounter(svc.Key);
@@ -285,10 +286,12 @@ internal static class NftRenderer
                 verdict = "goto " + ext;
             }
 
+            var reachable = endpointChains.Values.Select(e => new IPEndPoint(e.Address, e.Port)).ToImmutableArray();
             foreach (var vip in spf.Vips)
             {
                 var key = DispatchKey(vip, spf.Proto, spf.Port);
                 dispatch.Add(key);
+                flows.Add(new NftFlow(spf.Proto, vip, spf.Port, reachable));
                 elements.Add(new NftElement("svc" + s, key, verdict));
                 elements.Add(new NftElement("ctr" + s, key, $"\"{packets}\""));
                 elements.Add(new NftElement("conn" + s, key, $"\"{connections}\""));
@@ -304,6 +307,7 @@ internal static class NftRenderer
         {
             Source = svc,
             DispatchKeys = [.. dispatch],
+            Flows = [.. flows],
             BlockKeys = [.. blockKeys],
             Problems = problems.ToImmutable(),
         };
