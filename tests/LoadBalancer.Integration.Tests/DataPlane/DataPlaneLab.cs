@@ -34,6 +34,7 @@ public sealed class DataPlaneLab : IAsyncLifetime
     internal NetNamespace N1 { get; private set; } = null!;
     internal NetNamespace N2 { get; private set; } = null!;
     internal NetNamespace Pod1 { get; private set; } = null!;
+    internal NetNamespace Pod2 { get; private set; } = null!;
     internal NsClient ClientSockets { get; private set; } = null!;
     internal NsClient Pod1Sockets { get; private set; } = null!;
     internal NftDataPlane Plane1 { get; private set; } = null!;
@@ -108,7 +109,7 @@ public sealed class DataPlaneLab : IAsyncLifetime
             return pod;
         }
         Pod1 = await AddPod(N1, "pod1", "198.51.100.2/25", "2001:db8:1::2/64", "198.51.100.1", "2001:db8:1::1");
-        await AddPod(N1, "pod2", "198.51.100.3/25", "2001:db8:1::3/64", "198.51.100.1", "2001:db8:1::1");
+        Pod2 = await AddPod(N1, "pod2", "198.51.100.3/25", "2001:db8:1::3/64", "198.51.100.1", "2001:db8:1::1");
         await AddPod(N2, "pod3", "198.51.100.130/25", "2001:db8:2::130/64", "198.51.100.129", "2001:db8:2::1");
 
         ClientSockets = new NsClient(Client);

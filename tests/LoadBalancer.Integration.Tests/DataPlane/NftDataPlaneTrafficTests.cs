@@ -44,6 +44,38 @@ public sealed class NftDataPlaneTrafficTests(DataPlaneLab lab)
         Assert.True(packets >= 90 && web.Bytes - before.Bytes > packets * 40, $"{before} -> {web}");
     }
 
+    /// <summary>
+    /// kube-proxy's UDP conntrack cleanup: a client that keeps sending from one socket has one conntrack entry, pinned
+    /// to its DNAT target and never idle long enough to expire. When that endpoint stops serving the Service, the entry
+    /// is deleted with the update, so the client's next datagram is DNATed afresh, to a live endpoint. (pod1 keeps
+    /// running and answering here: without the flush every answer would keep coming from it.)
+    /// </summary>
+    [Fact]
+    public async Task Udp_ClientMovesToALiveEndpoint_WhenItsEndpointIsRemoved()
+    {
+        static DataPlaneService Dns(EndpointSpec endpoint) => Service("dns", [Vip], [endpoint]) with { Ports = [new ServicePortSpec("http", "UDP", 53)] };
+        await using var echo1 = await Layer2.UdpEcho.StartAsync(lab.Pod1, System.Net.IPAddress.Any, 8080, "pod1");
+        await using var echo2 = await Layer2.UdpEcho.StartAsync(lab.Pod2, System.Net.IPAddress.Any, 8080, "pod2");
+        await lab.SyncAsync(Dns(P1));
+        await using var prober = await Layer2.UdpProber.StartAsync(lab.Client, System.Net.IPAddress.Parse(Vip), 53, TimeSpan.FromMilliseconds(20));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (prober.RecentNode(TimeSpan.FromMilliseconds(300)) != "pod1" && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal("pod1", prober.RecentNode(TimeSpan.FromMilliseconds(300)));
+        var flushed = lab.Plane1.FlushedFlows;
+
+        await lab.SyncAsync(Dns(P2));
+        Assert.Equal(flushed + 1, lab.Plane1.FlushedFlows);
+        var moved = System.Diagnostics.Stopwatch.GetTimestamp();
+        deadline = DateTime.UtcNow.AddSeconds(10);
+        while (prober.RecentNode(TimeSpan.FromMilliseconds(100)) != "pod2" && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal("pod2", prober.RecentNode(TimeSpan.FromMilliseconds(100)));
+        // Once moved, it stays on the live endpoint (answers of datagrams in flight during the update aside).
+        var settled = System.Diagnostics.Stopwatch.GetTimestamp();
+        await Task.Delay(500);
+        Assert.Equal(0, prober.AnswersFrom("pod1", settled));
+        Assert.True(prober.AnswersFrom("pod2", moved) >= 10);
+    }
+
     [Fact]
     public async Task Cluster_ReachesPodsOnOtherNodes_AndPodsSeeTheNodeAddress()
     {

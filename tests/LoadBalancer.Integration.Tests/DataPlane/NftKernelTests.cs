@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using LoadBalancer.Speaker.Announcing;
 using LoadBalancer.Speaker.DataPlane;
+using LoadBalancer.Speaker.DataPlane.Render;
 using LoadBalancer.TestKit.Net;
 using static LoadBalancer.Integration.Tests.DataPlane.DataPlaneLab;
 
@@ -40,21 +41,40 @@ public sealed class NftKernelTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Incremental transactions must leave the kernel exactly where a full load of the same state does.</summary>
+    /// <summary>
+    /// Incremental transactions must leave the kernel exactly where a full load of the same state does. Transactions
+    /// the netlink writer covers go through it; the others (affinity sets, hash rings, source-range intervals) through
+    /// libnftables.
+    /// </summary>
     [Fact]
     public async Task IncrementalUpdates_EndWhereAFullLoadEnds()
     {
-        var a = await _lab.AddNamespaceAsync("inc");
-        var b = await _lab.AddNamespaceAsync("full");
+        var plane = await IncrementalThenCompare("inc", "full", everything: true);
+        Assert.True(plane.NetlinkTransactions > 0, "no incremental transaction went through netlink");
+    }
+
+    /// <summary>The same with the features the netlink writer covers: then every incremental transaction is a netlink batch.</summary>
+    [Fact]
+    public async Task IncrementalUpdates_AllThroughNetlink_EndWhereAFullLoadEnds()
+    {
+        var plane = await IncrementalThenCompare("incnl", "fullnl", everything: false);
+        Assert.Equal(plane.AppliedTransactions - 1, plane.NetlinkTransactions);
+    }
+
+    private async Task<NftDataPlane> IncrementalThenCompare(string incName, string fullName, bool everything)
+    {
+        var a = await _lab.AddNamespaceAsync(incName);
+        var b = await _lab.AddNamespaceAsync(fullName);
         var rng = new Random(11);
         DataPlaneService Random(int k)
         {
             var eps = new[] { P1, P2, P3, P1v6, P3v6 }.Where(_ => rng.Next(3) > 0).ToArray();
-            return Service($"s{k}", rng.Next(4) == 0 ? [$"203.0.113.{k + 1}", $"2001:db8:ff::{k + 1}"] : [$"203.0.113.{k + 1}"], eps,
+            var svc = Service($"s{k}", rng.Next(4) == 0 ? [$"203.0.113.{k + 1}", $"2001:db8:ff::{k + 1}"] : [$"203.0.113.{k + 1}"], eps,
                 etp: rng.Next(2) == 0 ? TrafficPolicy.Local : TrafficPolicy.Cluster, itp: rng.Next(3) == 0 ? TrafficPolicy.Local : TrafficPolicy.Cluster,
-                affinity: rng.Next(4) == 0 ? TimeSpan.FromSeconds(rng.Next(10, 100)) : null,
-                ranges: rng.Next(4) == 0 ? ["192.0.2.0/24", "2001:db8::/64"] : null,
-                mode: rng.Next(3) == 0 ? LoadBalancingMode.ConsistentHash : LoadBalancingMode.Random);
+                affinity: everything && rng.Next(4) == 0 ? TimeSpan.FromSeconds(rng.Next(10, 100)) : null,
+                ranges: everything && rng.Next(4) == 0 ? ["192.0.2.0/24", "2001:db8::/64"] : null,
+                mode: everything && rng.Next(3) == 0 ? LoadBalancingMode.ConsistentHash : LoadBalancingMode.Random);
+            return rng.Next(4) == 0 ? svc with { Ports = [new ServicePortSpec("http", rng.Next(2) == 0 ? "UDP" : "SCTP", 53)] } : svc;
         }
 
         var incremental = CreatePlane(a, NftBackend.LibNftables);
@@ -82,6 +102,46 @@ public sealed class NftKernelTests : IAsyncLifetime
         var right = Resolve(Normalise(await b.CheckAsync("nft", "-s", "list", "table", "inet", "lb")));
         Assert.Equal(right.Keys.Order(), left.Keys.Order());
         foreach (var (name, body) in right) Assert.Equal(body, left[name]);
+        return incremental;
+    }
+
+    /// <summary>
+    /// A netlink batch with one message the kernel refuses (a rule jumping to a chain that does not exist) changes
+    /// nothing, not even the valid messages before it, and the error names the operation and its Service.
+    /// </summary>
+    [Fact]
+    public async Task NetlinkBatch_WithABadMessage_ChangesNothing_AndNamesTheService()
+    {
+        var ns = await _lab.AddNamespaceAsync("nlbad");
+        var plane = CreatePlane(ns, NftBackend.LibNftables);
+        await using (plane)
+        {
+            await plane.SyncAsync(new DataPlaneSnapshot(Node1, null, [Service("web", ["203.0.113.10"], [P1])]), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(plane.InSync, plane.LastError);
+        }
+        var before = await ns.CheckAsync("nft", "list", "table", "inet", "lb");
+        var svc = new ServiceKey("lab", "broken");
+        using var writer = LoadBalancer.Speaker.DataPlane.Netlink.NftNetlinkWriter.Open("/var/run/netns/" + ns.Name);
+        var result = writer.Apply("lb", [
+            new(NftOpKind.AddChain, svc, "ep-lab/broken/tcp/80__198.51.100.2/8080"),
+            new(NftOpKind.AddRule, svc, "ep-lab/broken/tcp/80__198.51.100.2/8080", "meta l4proto tcp dnat ip to 198.51.100.2:8080"),
+            new(NftOpKind.AddElements, svc, "svc4", Elements: [new NftElement("svc4", "203.0.113.99 . tcp . 80", "goto ext-lab/broken/tcp/80")]),
+        ]);
+        Assert.False(result.Success);
+        Assert.Contains("203.0.113.99 . tcp . 80", result.Error);
+        Assert.Contains("Service lab/broken", result.Error);
+        Assert.Contains("No such file or directory", result.Error);
+        Assert.Equal(before, await ns.CheckAsync("nft", "list", "table", "inet", "lb"));
+
+        // The same writer then applies a good batch: read back by nft as written.
+        result = writer.Apply("lb", [
+            new(NftOpKind.AddChain, svc, "ep-lab/broken/tcp/80__198.51.100.2/8080"),
+            new(NftOpKind.AddRule, svc, "ep-lab/broken/tcp/80__198.51.100.2/8080", "meta l4proto tcp dnat ip to 198.51.100.2:8080"),
+            new(NftOpKind.AddElements, svc, "svc4", Elements: [new NftElement("svc4", "203.0.113.99 . tcp . 80", "goto ep-lab/broken/tcp/80__198.51.100.2/8080")]),
+        ]);
+        Assert.True(result.Success, result.Error);
+        Assert.Contains("203.0.113.99 . tcp . 80 : goto ep-lab/broken/tcp/80__198.51.100.2/8080", await ns.CheckAsync("nft", "list", "map", "inet", "lb", "svc4"));
+        Assert.Contains("meta l4proto tcp dnat ip to 198.51.100.2:8080", await ns.CheckAsync("nft", "list", "chain", "inet", "lb", "ep-lab/broken/tcp/80__198.51.100.2/8080"));
     }
 
     /// <summary>
@@ -150,6 +210,7 @@ public sealed class NftKernelTests : IAsyncLifetime
             await ns.CheckAsync("nft", "delete", "chain", "inet", "lb", "ext-lab/web/tcp/80");
             await plane.SyncAsync(new DataPlaneSnapshot(Node1, null, [Service("web", ["203.0.113.10"], [P2])]), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.NotNull(plane.LastError);
+            Assert.Contains("Service lab/web", plane.LastError); // the netlink writer names what the kernel refused
             // The retry replaces the whole table and repairs it.
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (!plane.InSync && DateTime.UtcNow < deadline) await Task.Delay(50);

@@ -30,9 +30,9 @@ internal sealed record NftOp(NftOpKind Kind, ServiceKey Service, string Name, st
 /// flush and refill of surviving chains, element delete/add, removal of what is gone), all in one transaction.
 /// The cost is O(changed Services), never O(all Services). Order inside the transaction matters because the
 /// kernel checks references as it goes:
-/// 1 add new chains, sets and counters; 2 flush surviving chains of changed Services; 3 delete stale elements;
-/// 4 replace sets whose definition changed; 5 fill the chains; 6 add new elements; 7 flush, then delete, chains
-/// that are gone, then sets and counters that are gone.
+/// 1 add new chains, sets and counters; 2 flush the chains of changed Services (surviving ones and those that go
+/// away); 3 delete stale elements; 4 replace sets whose definition changed; 5 fill the chains; 6 add new elements;
+/// 7 delete the chains that are gone, then sets and counters that are gone.
 /// </summary>
 internal static class NftDiff
 {
@@ -105,11 +105,12 @@ internal static class NftDiff
         var ops = new List<NftOp>(add.Count + flush.Count + replaceSets.Count + fill.Count + removeFlush.Count + remove.Count + deletes.Count + adds.Count);
         ops.AddRange(add);
         ops.AddRange(flush);
+        // Chains that go away are emptied before any set is replaced: a rule of theirs may still use the set (EBUSY).
+        ops.AddRange(removeFlush);
         foreach (var ((map, svc), list) in deletes) ops.Add(new(NftOpKind.DeleteElements, svc, map, Elements: list));
         ops.AddRange(replaceSets);
         ops.AddRange(fill);
         foreach (var ((map, svc), list) in adds) ops.Add(new(NftOpKind.AddElements, svc, map, Elements: list));
-        ops.AddRange(removeFlush);
         ops.AddRange(remove);
         var count = ops.Sum(op => op.Elements?.Count ?? 1);
         return new NftTransaction(Text(t, ops), changed.Count, count, ops);
