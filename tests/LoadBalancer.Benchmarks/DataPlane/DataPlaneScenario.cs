@@ -30,27 +30,32 @@ public static class DataPlaneScenario
     {
         var sizes = new[] { 1000, 10000, 50000 };
         var seconds = 3.0;
+        var cliLimit = 120.0;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
+            if (args[i] == "--cli-limit") cliLimit = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
             if (args[i] == "--sizes") sizes = [.. args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
             if (args[i] == "--seconds") seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
         }
-        var report = RunAsync(sizes, TimeSpan.FromSeconds(seconds), Console.Out).GetAwaiter().GetResult();
+        var report = RunAsync(sizes, TimeSpan.FromSeconds(seconds), Console.Out, TimeSpan.FromSeconds(cliLimit)).GetAwaiter().GetResult();
         Console.WriteLine();
         Console.WriteLine(report);
         return 0;
     }
 
-    internal static async Task<string> RunAsync(IReadOnlyList<int> sizes, TimeSpan trafficTime, TextWriter progress)
+    internal static async Task<string> RunAsync(IReadOnlyList<int> sizes, TimeSpan trafficTime, TextWriter progress, TimeSpan? cliLimit = null)
     {
+        var limit = cliLimit ?? TimeSpan.FromSeconds(120);
         var sb = new StringBuilder();
-        sb.AppendLine("| Services | render full (ms) | ours: full load (ms) | ours: 1-Service update, median of 5 (ms) | nft -f: full load (ms) | nft -f: same 1-Service transaction (ms) | nft -f: full reload per change (ms) |");
-        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Services | render full (ms) | ours: full load (ms) | ours: 1-Service update, median of 5 (ms) | its netlink batch alone, median of 5 (ms) | nft -f: full load (ms) | nft -f: same 1-Service transaction (ms) | nft -f: full reload per change (ms) |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        string Cli(double ms, string format) => double.IsNaN(ms)
+            ? string.Create(CultureInfo.InvariantCulture, $"> {limit.TotalSeconds:F0} s, stopped") : ms.ToString(format, CultureInfo.InvariantCulture);
         foreach (var n in sizes)
         {
-            var r = await ProgrammingAsync(n, progress);
+            var r = await ProgrammingAsync(n, progress, limit);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {n:N0} | {r.RenderMs:F0} | {r.OursFullMs:F0} | {r.OursUpdateMs:F1} | {r.CliFullMs:F0} | {r.CliUpdateMs:F1} | {r.CliReloadMs:F0} |"));
+                $"| {n:N0} | {r.RenderMs:F0} | {r.OursFullMs:F0} | {r.OursUpdateMs:F1} ({r.OursUpdatePath}) | {(double.IsNaN(r.NetlinkBatchMs) ? "–" : r.NetlinkBatchMs.ToString("F1", CultureInfo.InvariantCulture))} | {Cli(r.CliFullMs, "F0")} | {Cli(r.CliUpdateMs, "F1")} | {Cli(r.CliReloadMs, "F0")} |"));
             await progress.WriteLineAsync(sb.ToString().Split('\n')[^2]);
         }
         var t = await ForwardingAsync(trafficTime, progress);
@@ -63,7 +68,13 @@ public static class DataPlaneScenario
         return sb.ToString();
     }
 
-    internal sealed record ProgrammingResult(double RenderMs, double OursFullMs, double OursUpdateMs, double CliFullMs, double CliUpdateMs, double CliReloadMs);
+    /// <summary>CLI figures are NaN when nft did not finish within the limit (then it was stopped).</summary>
+    internal sealed record ProgrammingResult(double RenderMs, double OursFullMs, double OursUpdateMs, double CliFullMs, double CliUpdateMs, double CliReloadMs,
+        string OursUpdatePath = "")
+    {
+        /// <summary>The netlink batch of a 1-Service change alone, median of 5 (NaN when nft -f could not load the table to replay into).</summary>
+        public double NetlinkBatchMs { get; init; } = double.NaN;
+    }
 
     internal static DataPlaneService[] Services(int n, int variant = 0) => [.. Enumerable.Range(0, n).Select(i => new DataPlaneService(
         new ServiceKey("bench", $"s{i}"), [IPAddress.Parse($"203.0.113.{i % 250 + 1}")], [new ServicePortSpec("http", "TCP", 1000 + i / 250)],
@@ -73,7 +84,7 @@ public static class DataPlaneScenario
     private static EndpointSpec Endpoint(string ip, string node, int port) => new(IPAddress.Parse(ip), node, null, true, true, false,
         ImmutableDictionary<string, int>.Empty.Add("http", port));
 
-    internal static async Task<ProgrammingResult> ProgrammingAsync(int n, TextWriter progress)
+    internal static async Task<ProgrammingResult> ProgrammingAsync(int n, TextWriter progress, TimeSpan? cliLimit = null)
     {
         await using var lab = NetLab.Create();
         var ours = await lab.AddNamespaceAsync("ours");
@@ -100,6 +111,7 @@ public static class DataPlaneScenario
 
         var updates = new List<double>();
         var transactions = new List<string>();
+        var rulesets = new List<NftRuleset> { ruleset };
         var previous = ruleset;
         for (var k = 1; k <= 5; k++)
         {
@@ -110,6 +122,7 @@ public static class DataPlaneScenario
             var nextRuleset = NftRenderer.Render(next, options, previous);
             transactions.Add(NftDiff.Incremental(previous, nextRuleset)!.Text);
             previous = nextRuleset;
+            rulesets.Add(nextRuleset);
             sw.Restart();
             await plane.SyncAsync(next, CancellationToken.None);
             updates.Add(sw.Elapsed.TotalMilliseconds);
@@ -118,25 +131,55 @@ public static class DataPlaneScenario
         }
         updates.Sort();
 
-        using var nft = new NftCliExecutor("/var/run/netns/" + cli.Name);
+        var path = plane.NetlinkTransactions == updates.Count ? "netlink" : $"{plane.NetlinkTransactions} of {updates.Count} netlink";
+        await progress.WriteLineAsync(FormattableString.Invariant($"{n}: ours 1-Service update {updates[updates.Count / 2]:F1} ms ({path})"));
+
+        // nft -f with the same text, bounded: past the limit nft is killed and the figure reported as "> limit, stopped".
+        var limit = cliLimit ?? TimeSpan.FromSeconds(120);
+        using var nft = new NftCliExecutor("/var/run/netns/" + cli.Name, timeout: limit);
         sw.Restart();
         var r = await nft.RunAsync(full);
         var cliFull = sw.Elapsed.TotalMilliseconds;
+        if (!r.Success && r.Error.Contains("did not finish", StringComparison.Ordinal))
+            return new ProgrammingResult(renderMs, oursFull, updates[updates.Count / 2], double.NaN, double.NaN, double.NaN, path);
         if (!r.Success) throw new InvalidOperationException("nft -f full load failed: " + r.Error);
+        await progress.WriteLineAsync(FormattableString.Invariant($"{n}: nft -f full {cliFull:F0} ms"));
         var cliUpdates = new List<double>();
         foreach (var tx in transactions)
         {
             sw.Restart();
             r = await nft.RunAsync(tx);
             cliUpdates.Add(sw.Elapsed.TotalMilliseconds);
+            if (!r.Success && r.Error.Contains("did not finish", StringComparison.Ordinal)) { cliUpdates = [double.NaN]; break; }
             if (!r.Success) throw new InvalidOperationException("nft -f update failed: " + r.Error);
         }
         cliUpdates.Sort();
+
+        // The netlink batch alone (no rendering, no diff): the same 1-Service changes backwards (5 -> 4 … 1 -> 0),
+        // sent by the netlink writer into the table nft -f just updated.
+        var batches = new List<double>();
+        if (!double.IsNaN(cliUpdates[0]))
+        {
+            using var writer = LoadBalancer.Speaker.DataPlane.Netlink.NftNetlinkWriter.Open("/var/run/netns/" + cli.Name);
+            for (var k = rulesets.Count - 1; k > 0; k--)
+            {
+                var back = NftDiff.Incremental(rulesets[k], rulesets[k - 1])!;
+                sw.Restart();
+                var nl = writer.Apply(options.TableName, back.Ops);
+                batches.Add(sw.Elapsed.TotalMilliseconds);
+                if (!nl.Success) throw new InvalidOperationException("netlink batch failed: " + nl.Error);
+            }
+            batches.Sort();
+        }
+        var batchMs = batches.Count > 0 ? batches[batches.Count / 2] : double.NaN;
+        await progress.WriteLineAsync(FormattableString.Invariant($"{n}: netlink batch alone {batchMs:F2} ms"));
         sw.Restart();
         r = await nft.RunAsync(NftText.Full(previous));
         var cliReload = sw.Elapsed.TotalMilliseconds;
-        if (!r.Success) throw new InvalidOperationException("nft -f reload failed: " + r.Error);
-        return new ProgrammingResult(renderMs, oursFull, updates[updates.Count / 2], cliFull, cliUpdates[cliUpdates.Count / 2], cliReload);
+        if (!r.Success && r.Error.Contains("did not finish", StringComparison.Ordinal)) cliReload = double.NaN;
+        else if (!r.Success) throw new InvalidOperationException("nft -f reload failed: " + r.Error);
+        return new ProgrammingResult(renderMs, oursFull, updates[updates.Count / 2], cliFull, cliUpdates[cliUpdates.Count / 2], cliReload, path)
+            { NetlinkBatchMs = batchMs };
     }
 
     internal sealed record ForwardingResult(double DirectGbps, double VipGbps, double DirectCps, double VipCps);

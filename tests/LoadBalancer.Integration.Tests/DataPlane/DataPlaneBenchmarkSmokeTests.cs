@@ -12,6 +12,7 @@ public sealed class DataPlaneBenchmarkSmokeTests
     {
         var r = await DataPlaneScenario.ProgrammingAsync(20, TextWriter.Null).WaitAsync(TimeSpan.FromSeconds(120));
         Assert.True(r.OursFullMs > 0 && r.OursUpdateMs > 0 && r.CliFullMs > 0 && r.CliUpdateMs > 0 && r.CliReloadMs > 0);
+        Assert.Equal("netlink", r.OursUpdatePath); // every 1-Service update went out as a netlink batch
     }
 
     [Fact]
