@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using LoadBalancer.Speaker.Announcing;
+using LoadBalancer.TestKit.Net;
 using static LoadBalancer.Integration.Tests.DataPlane.DataPlaneLab;
 
 namespace LoadBalancer.Integration.Tests.DataPlane;
@@ -53,6 +54,7 @@ public sealed class NftDataPlaneTrafficTests(DataPlaneLab lab)
     [Fact]
     public async Task Udp_ClientMovesToALiveEndpoint_WhenItsEndpointIsRemoved()
     {
+        ProcessRunner.Require("conntrack");
         static DataPlaneService Dns(EndpointSpec endpoint) => Service("dns", [Vip], [endpoint]) with { Ports = [new ServicePortSpec("http", "UDP", 53)] };
         await using var echo1 = await Layer2.UdpEcho.StartAsync(lab.Pod1, System.Net.IPAddress.Any, 8080, "pod1");
         await using var echo2 = await Layer2.UdpEcho.StartAsync(lab.Pod2, System.Net.IPAddress.Any, 8080, "pod2");
