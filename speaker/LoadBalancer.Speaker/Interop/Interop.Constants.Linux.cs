@@ -15,6 +15,7 @@ internal static partial class Interop
 
         // linux/netlink.h, linux/rtnetlink.h
         public const int NETLINK_ROUTE = 0;
+        public const int NETLINK_NETFILTER = 12;
         public const ushort NLMSG_ERROR = 2;
         public const ushort NLMSG_DONE = 3;
         public const ushort NLM_F_REQUEST = 0x1;

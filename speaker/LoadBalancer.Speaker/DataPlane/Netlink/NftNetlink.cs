@@ -20,7 +20,7 @@ namespace LoadBalancer.Speaker.DataPlane.Netlink;
 /// </summary>
 internal static class NftNetlink
 {
-    public const int NETLINK_NETFILTER = 12;
+    public const int NETLINK_NETFILTER = LoadBalancer.Speaker.Interop.Interop.Linux.NETLINK_NETFILTER;
     public const ushort NFNL_MSG_BATCH_BEGIN = 0x10;
     public const ushort NFNL_MSG_BATCH_END = 0x11;
     public const ushort NFNL_SUBSYS_NFTABLES = 10;
@@ -28,11 +28,11 @@ internal static class NftNetlink
     public const byte NFPROTO_IPV4 = 2;
     public const byte NFPROTO_IPV6 = 10;
 
-    public const ushort NLM_F_REQUEST = 0x1;
+    public const ushort NLM_F_REQUEST = LoadBalancer.Speaker.Interop.Interop.Linux.NLM_F_REQUEST;
     public const ushort NLM_F_ACK = 0x4;
     public const ushort NLM_F_CREATE = 0x400;
     public const ushort NLM_F_APPEND = 0x800;
-    public const ushort NLMSG_ERROR = 2;
+    public const ushort NLMSG_ERROR = LoadBalancer.Speaker.Interop.Interop.Linux.NLMSG_ERROR;
 
     // enum nf_tables_msg_types
     public const ushort NFT_MSG_NEWCHAIN = 3, NFT_MSG_DELCHAIN = 5, NFT_MSG_NEWRULE = 6, NFT_MSG_DELRULE = 8,
@@ -348,24 +348,14 @@ internal static class NftNetlink
                 EndExpr(ref w, e);
                 i += 4;
             }
-            else if (t[i] == "goto" && i + 1 < t.Length && i + 2 == t.Length)
+            else if (t[i] == "goto" && i + 2 == t.Length)
             {
-                var e = BeginExpr(ref w, "immediate");
-                w.U32(1, NFT_REG_VERDICT); // NFTA_IMMEDIATE_DREG
-                var d = w.BeginNested(2); // NFTA_IMMEDIATE_DATA
-                WriteVerdict(ref w, NFT_GOTO, t[i + 1]);
-                w.EndNested(d);
-                EndExpr(ref w, e);
+                ImmediateVerdict(ref w, NFT_GOTO, t[i + 1]);
                 i += 2;
             }
             else if (t[i] == "drop" && i + 1 == t.Length)
             {
-                var e = BeginExpr(ref w, "immediate");
-                w.U32(1, NFT_REG_VERDICT);
-                var d = w.BeginNested(2);
-                WriteVerdict(ref w, NF_DROP, null);
-                w.EndNested(d);
-                EndExpr(ref w, e);
+                ImmediateVerdict(ref w, NF_DROP, null);
                 i += 1;
             }
             else
@@ -430,6 +420,16 @@ internal static class NftNetlink
         var e = BeginExpr(ref w, "lookup");
         w.U32(2, sreg); // NFTA_LOOKUP_SREG
         w.String(1, set); // NFTA_LOOKUP_SET
+        EndExpr(ref w, e);
+    }
+
+    private static void ImmediateVerdict(ref NlWriter w, uint code, string? chain)
+    {
+        var e = BeginExpr(ref w, "immediate");
+        w.U32(1, NFT_REG_VERDICT); // NFTA_IMMEDIATE_DREG
+        var d = w.BeginNested(2); // NFTA_IMMEDIATE_DATA
+        WriteVerdict(ref w, code, chain);
+        w.EndNested(d);
         EndExpr(ref w, e);
     }
 
