@@ -124,9 +124,11 @@ public class NftNetlinkTests
     }
 
     [Fact]
-    public void IntervalAndRingElements_AndSets_AreNotCovered()
+    public void RingElementsAndSets_AreNotCovered_RangesAre()
     {
-        Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "allow4", Elements: [new("allow4", "203.0.113.1 . tcp . 80 . 192.0.2.0/24", null)]), out _));
+        Assert.True(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "allow4", Elements: [new("allow4", "203.0.113.1 . tcp . 80 . 192.0.2.0/24", null)]), out _));
+        Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "allow4", Elements: [new("allow4", "203.0.113.1 . tcp . 80 . 2001:db8::/64", null)]), out _));
+        Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "fw4", Elements: [new("fw4", "203.0.113.1 . tcp . 80 . 192.0.2.0/24", null)]), out _));
         Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "pick", Elements: [new("pick", "0", "goto x")]), out _));
         Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddSet, Svc1, "aff-x", "type ipv4_addr;"), out _));
         Assert.True(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "fw4", Elements: [new("fw4", "203.0.113.1 . tcp . 80", null)]), out _));

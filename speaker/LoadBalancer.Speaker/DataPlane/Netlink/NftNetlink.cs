@@ -14,7 +14,7 @@ namespace LoadBalancer.Speaker.DataPlane.Netlink;
 /// Rules are compiled from the renderer's own rule text, for the grammar the renderer emits for a Service's chains;
 /// the expression layouts are nft 1.0.6's (captured with <c>nft --debug=netlink,mnl</c>, golden-tested byte for byte),
 /// so <c>nft list table</c> reads back exactly what a full load through nft shows. What is not covered (affinity
-/// sets and their rules, consistent-hash rings, source-range interval elements) makes <see cref="TryEncode"/> return
+/// sets and their rules, consistent-hash rings) makes <see cref="TryEncode"/> return
 /// false: the caller then sends the same transaction as text through libnftables.
 /// </para>
 /// </summary>
@@ -96,8 +96,10 @@ internal static class NftNetlink
                 return false;
             case NftOpKind.AddElements or NftOpKind.DeleteElements:
                 Span<byte> key = stackalloc byte[64];
+                Span<byte> keyEnd = stackalloc byte[64];
                 foreach (var e in op.Elements!)
-                    if (ElementKind(e.Map) is null || !TryKey(e.Key, key, out _) || (op.Kind == NftOpKind.AddElements && !ValueOk(e)))
+                    if (ElementKind(e.Map) is not { } kind || !TryKey(e.Key, key, keyEnd, out _, out var isRange) || isRange != (kind == 'r')
+                        || (op.Kind == NftOpKind.AddElements && !ValueOk(e)))
                     {
                         why = $"element {e.Map} {e.Render()}";
                         return false;
@@ -113,16 +115,20 @@ internal static class NftNetlink
     {
         'v' => e.Value is not null && e.Value.StartsWith("goto ", StringComparison.Ordinal),
         'o' => e.Value is not null && e.Value.Length > 2 && e.Value[0] == '"' && e.Value[^1] == '"',
-        's' => e.Value is null,
+        's' or 'r' => e.Value is null,
         _ => false,
     };
 
-    /// <summary>v: verdict map (svc4/svc6), o: counter map (ctr/conn), s: plain set (fw); null: not covered.</summary>
+    /// <summary>
+    /// v: verdict map (svc4/svc6), o: counter map (ctr/conn), s: plain set (fw), r: interval set of
+    /// <c>addr . proto . port . source-range</c> (allow); null: not covered.
+    /// </summary>
     private static char? ElementKind(string map) => map switch
     {
         "svc4" or "svc6" => 'v',
         "ctr4" or "ctr6" or "conn4" or "conn6" => 'o',
         "fw4" or "fw6" => 's',
+        "allow4" or "allow6" => 'r',
         _ => null,
     };
 
@@ -176,13 +182,20 @@ internal static class NftNetlink
                 w.String(2, op.Name); // NFTA_SET_ELEM_LIST_SET
                 var list = w.BeginNested(3); // NFTA_SET_ELEM_LIST_ELEMENTS
                 Span<byte> key = stackalloc byte[64];
+                Span<byte> keyEnd = stackalloc byte[64];
                 foreach (var e in op.Elements!)
                 {
-                    if (!TryKey(e.Key, key, out var keyLength)) return false;
+                    if (!TryKey(e.Key, key, keyEnd, out var keyLength, out var isRange) || isRange != (kind == 'r')) return false;
                     var elem = w.BeginNested(1); // NFTA_LIST_ELEM
                     var k = w.BeginNested(1); // NFTA_SET_ELEM_KEY
                     w.Bytes(1, key[..keyLength]); // NFTA_DATA_VALUE
                     w.EndNested(k);
+                    if (isRange)
+                    {
+                        k = w.BeginNested(10); // NFTA_SET_ELEM_KEY_END: the last address of the range
+                        w.Bytes(1, keyEnd[..keyLength]);
+                        w.EndNested(k);
+                    }
                     if (adding)
                     {
                         if (!ValueOk(e)) return false;
@@ -217,23 +230,36 @@ internal static class NftNetlink
     }
 
     /// <summary>
-    /// A concatenated element key <c>addr . proto . port</c>: each field padded to 4 bytes (addresses and ports in
-    /// network order, the protocol one byte), as nft lays out concatenations.
+    /// A concatenated element key <c>addr . proto . port</c>, optionally <c>. source-prefix</c>: each field padded to
+    /// 4 bytes (addresses and ports in network order, the protocol one byte), as nft lays out concatenations. With a
+    /// prefix the key is a range: <paramref name="key"/> holds its first address, <paramref name="keyEnd"/> its last.
     /// </summary>
-    internal static bool TryKey(string text, Span<byte> key, out int length)
+    internal static bool TryKey(string text, Span<byte> key, Span<byte> keyEnd, out int length, out bool isRange)
     {
         length = 0;
+        isRange = false;
         var parts = text.Split(" . ");
-        if (parts.Length != 3 || !IPAddress.TryParse(parts[0], out var address)) return false;
+        if (parts.Length is not (3 or 4) || !IPAddress.TryParse(parts[0], out var address)) return false;
         var proto = parts[1] switch { "tcp" => 6, "udp" => 17, "sctp" => 132, _ => -1 };
         if (proto < 0 || !ushort.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var port)) return false;
         var a = address.AddressFamily == AddressFamily.InterNetworkV6 ? 16 : 4;
-        if (key.Length < a + 8) return false;
-        key[..(a + 8)].Clear();
+        var total = a + 8 + (parts.Length == 4 ? a : 0);
+        if (key.Length < total || keyEnd.Length < total) return false;
+        key[..total].Clear();
         if (!address.TryWriteBytes(key, out _)) return false;
         key[a] = (byte)proto;
         BinaryPrimitives.WriteUInt16BigEndian(key[(a + 4)..], port);
-        length = a + 8;
+        if (parts.Length == 4)
+        {
+            if (!IPNetwork.TryParse(parts[3], out var range) || range.BaseAddress.AddressFamily != address.AddressFamily) return false;
+            var start = key.Slice(a + 8, a);
+            if (!range.BaseAddress.TryWriteBytes(start, out _)) return false;
+            key[..total].CopyTo(keyEnd);
+            var end = keyEnd.Slice(a + 8, a);
+            for (var bit = range.PrefixLength; bit < a * 8; bit++) end[bit / 8] |= (byte)(0x80 >> (bit % 8));
+            isRange = true;
+        }
+        length = total;
         return true;
     }
 
