@@ -20,6 +20,9 @@ public static class Prerequisites
             RouterKind.Frr => ("/usr/lib/frr/bgpd", "frr"),
             _ => ("gobgpd", "gobgpd"),
         });
+        if (options.Router == RouterKind.Frr) tools.Add(("vtysh", "frr"));
+        if (options.Router == RouterKind.GoBgp) tools.Add(("gobgp", "gobgpd"));
+        if (options.Router == RouterKind.Bird) tools.Add(("birdc", "bird2"));
         foreach (var (tool, package) in tools)
         {
             try { ProcessRunner.Require(tool); }
