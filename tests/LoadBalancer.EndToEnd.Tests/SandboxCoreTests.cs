@@ -5,45 +5,38 @@ namespace LoadBalancer.EndToEnd.Tests;
 /// <summary>Pure tables: the GoBGP router's FIB mirror and what a polling client saw.</summary>
 public sealed class SandboxCoreTests
 {
-    private static string Path(string prefix, string neighbor, int asPathLength = 1, bool withdrawal = false)
-        => $$"""{"nlri":{"prefix":"{{prefix}}"},"attrs":[{"type":1,"value":0},{"type":2,"as_paths":[{"segment_type":2,"num":{{asPathLength}},"asns":[{{string.Join(",", Enumerable.Repeat("64513", asPathLength))}}]}]},{"type":3,"nexthop":"{{neighbor}}"}],"stale":false,"neighbor-ip":"{{neighbor}}"{{(withdrawal ? ",\"withdrawal\":true" : "")}}}""";
+    private static string Path(string prefix, string neighbor, int asPathLength = 1)
+        => $$"""{"nlri":{"prefix":"{{prefix}}"},"attrs":[{"type":1,"value":0},{"type":2,"as_paths":[{"segment_type":2,"num":{{asPathLength}},"asns":[{{string.Join(",", Enumerable.Repeat("64513", asPathLength))}}]}]},{"type":3,"nexthop":"{{neighbor}}"}],"stale":false,"neighbor-ip":"{{neighbor}}"}""";
+
+    /// <summary>`gobgp global rib -j`: prefix -> every path.</summary>
+    private static string Rib(params (string Prefix, string[] Paths)[] prefixes)
+        => "{" + string.Join(",", prefixes.Select(p => $"\"{p.Prefix}\":[{string.Join(",", p.Paths)}]")) + "}";
 
     [Fact]
-    public void Gobgp_fib_installs_ecmp_over_equal_paths_and_deletes_when_the_last_goes()
+    public void Gobgp_fib_installs_ecmp_over_the_shortest_paths_and_deletes_what_the_rib_lost()
     {
+        const string P = "203.0.113.1/32";
         var fib = new GoBgpFib();
-        Assert.Equal([["route", "replace", "203.0.113.1/32", "proto", "bgp", "via", "192.0.2.11"]],
-            fib.Reset($"[{Path("203.0.113.1/32", "192.0.2.11")}]"));
-        Assert.Equal([["route", "replace", "203.0.113.1/32", "proto", "bgp", "nexthop", "via", "192.0.2.11", "nexthop", "via", "192.0.2.12"]],
-            fib.Apply($"[{Path("203.0.113.1/32", "192.0.2.12")}]"));
-        // A longer AS path is not part of the multipath set: nothing changes.
-        Assert.Empty(fib.Apply($"[{Path("203.0.113.1/32", "192.0.2.13", asPathLength: 2)}]"));
-        Assert.Equal(["192.0.2.11", "192.0.2.12"], fib.NextHops("203.0.113.1/32"));
-        Assert.Equal([["route", "replace", "203.0.113.1/32", "proto", "bgp", "via", "192.0.2.12"]],
-            fib.Apply($"[{Path("203.0.113.1/32", "192.0.2.11", withdrawal: true)}]"));
+        Assert.Equal([["route", "replace", P, "proto", "bgp", "via", "192.0.2.11"]], fib.Sync(Rib((P, [Path(P, "192.0.2.11")]))));
+        Assert.Empty(fib.Sync(Rib((P, [Path(P, "192.0.2.11")])))); // no change, no command
+        // A second equal path joins the ECMP set; a longer AS path does not.
+        Assert.Equal([["route", "replace", P, "proto", "bgp", "nexthop", "via", "192.0.2.11", "nexthop", "via", "192.0.2.12"]],
+            fib.Sync(Rib((P, [Path(P, "192.0.2.12"), Path(P, "192.0.2.11"), Path(P, "192.0.2.13", asPathLength: 2)]))));
+        Assert.Equal(["192.0.2.11", "192.0.2.12"], fib.NextHops(P));
         // The longer path is all that is left: it becomes the route.
-        Assert.Equal([["route", "replace", "203.0.113.1/32", "proto", "bgp", "via", "192.0.2.13"]],
-            fib.Apply($"[{Path("203.0.113.1/32", "192.0.2.12", withdrawal: true)}]"));
-        Assert.Equal([["route", "del", "203.0.113.1/32", "proto", "bgp"]], fib.Apply($"[{Path("203.0.113.1/32", "192.0.2.13", 2, withdrawal: true)}]"));
-        Assert.Empty(fib.NextHops("203.0.113.1/32"));
+        Assert.Equal([["route", "replace", P, "proto", "bgp", "via", "192.0.2.13"]], fib.Sync(Rib((P, [Path(P, "192.0.2.13", asPathLength: 2)]))));
+        // Gone from the RIB: deleted (an empty RIB prints nothing or {}).
+        Assert.Equal([["route", "del", P, "proto", "bgp"]], fib.Sync("{}"));
+        Assert.Empty(fib.NextHops(P));
+        Assert.Empty(fib.Sync("{}"));
     }
 
     [Theory]
     [InlineData("")]
     [InlineData("not json")]
-    [InlineData("{\"a\":1}")]
-    [InlineData("[1,2,{\"nlri\":{}}]")]
-    public void Gobgp_fib_ignores_lines_that_are_not_paths(string line) => Assert.Empty(new GoBgpFib().Apply(line));
-
-    [Fact]
-    public void Gobgp_fib_reset_drops_routes_the_new_dump_lacks()
-    {
-        var fib = new GoBgpFib();
-        fib.Apply($"[{Path("203.0.113.1/32", "192.0.2.11")},{Path("203.0.113.2/32", "192.0.2.11")}]");
-        var commands = fib.Reset($"[{Path("203.0.113.2/32", "192.0.2.11")}]");
-        Assert.Equal([["route", "del", "203.0.113.1/32", "proto", "bgp"]], commands);
-        Assert.Equal(["192.0.2.11"], fib.NextHops("203.0.113.2/32"));
-    }
+    [InlineData("[1,2]")]
+    [InlineData("{\"203.0.113.1/32\":[1,{\"nlri\":{}}]}")]
+    public void Gobgp_fib_ignores_output_that_is_not_a_rib(string rib) => Assert.Empty(new GoBgpFib().Sync(rib));
 
     private static Attempt A(int ms, bool ok) => new(TimeSpan.FromMilliseconds(ms), ok, ok ? "node1" : null);
 

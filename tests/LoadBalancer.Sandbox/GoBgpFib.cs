@@ -6,81 +6,60 @@ namespace LoadBalancer.Sandbox;
 
 /// <summary>
 /// The FIB side of the GoBGP router: gobgpd keeps its RIB to itself here (its zebra client panics against this
-/// machine's FRR 8.4 zebra, see lab-notes), so the sandbox plays zebra: it follows <c>gobgp monitor global rib
-/// --current -j</c> and mirrors every prefix into the router namespace's kernel table with one next hop per path of
-/// the shortest AS path (ECMP, as gobgpd's multipath would). This class is the pure part: path events in, route
-/// commands out.
+/// machine's FRR 8.4 zebra, see lab-notes), so the sandbox plays zebra: whenever <c>gobgp monitor global rib</c>
+/// reports a change it reads the whole RIB (<c>gobgp global rib -j</c>: every path of every prefix; the monitor
+/// itself only reports best-path changes) and mirrors it into the router namespace's kernel table, with one next hop
+/// per path of the shortest AS path (ECMP, as gobgpd's multipath would). This class is the pure part: a RIB dump in,
+/// route commands out.
 /// </summary>
 public sealed class GoBgpFib
 {
     /// <summary>The sandbox executable's hidden command that runs <see cref="RunAsync"/>.</summary>
     public const string Command = "gobgp-fib";
 
-    // (prefix, neighbor) -> (next hop, AS path length)
-    private readonly Dictionary<(string Prefix, string Neighbor), (string NextHop, int AsPathLength)> _paths = [];
     private readonly Dictionary<string, string[]> _installed = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Takes one line of the monitor's JSON output (an array of paths, withdrawals marked) and returns the
-    /// <c>ip</c> arguments that bring the kernel table in line (replace or delete, one per changed prefix).
-    /// A line that is not a JSON array of paths changes nothing.
+    /// Takes the output of <c>gobgp global rib -j</c> (an object: prefix -> paths) and returns the <c>ip</c>
+    /// arguments that bring the kernel table in line (replace or delete, one per changed prefix). Output that is not
+    /// such an object changes nothing.
     /// </summary>
-    public IReadOnlyList<string[]> Apply(string line)
+    public IReadOnlyList<string[]> Sync(string rib)
     {
-        var touched = new HashSet<string>(StringComparer.Ordinal);
+        var desired = new Dictionary<string, string[]>(StringComparer.Ordinal);
         try
         {
-            using var doc = JsonDocument.Parse(line);
-            if (doc.RootElement.ValueKind != JsonValueKind.Array) return [];
-            foreach (var path in doc.RootElement.EnumerateArray())
+            using var doc = JsonDocument.Parse(rib);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return [];
+            foreach (var prefix in doc.RootElement.EnumerateObject())
             {
-                if (path.ValueKind != JsonValueKind.Object) continue;
-                var prefix = path.TryGetProperty("nlri", out var nlri) && nlri.TryGetProperty("prefix", out var p) ? p.GetString() : null;
-                var neighbor = path.TryGetProperty("neighbor-ip", out var n) ? n.GetString() : null;
-                if (prefix is null || neighbor is null) continue;
-                touched.Add(prefix);
-                var withdrawn = path.TryGetProperty("withdrawal", out var w) && w.ValueKind == JsonValueKind.True;
-                var (nextHop, asPathLength) = Attributes(path);
-                if (withdrawn || nextHop is null) _paths.Remove((prefix, neighbor));
-                else _paths[(prefix, neighbor)] = (nextHop, asPathLength);
+                if (prefix.Value.ValueKind != JsonValueKind.Array) continue;
+                var paths = new List<(string NextHop, int AsPathLength)>();
+                foreach (var path in prefix.Value.EnumerateArray())
+                {
+                    if (path.ValueKind != JsonValueKind.Object) continue;
+                    if (path.TryGetProperty("withdrawal", out var w) && w.ValueKind == JsonValueKind.True) continue;
+                    var (nextHop, length) = Attributes(path);
+                    if (nextHop is not null) paths.Add((nextHop, length));
+                }
+                if (paths.Count == 0) continue;
+                var shortest = paths.Min(p => p.AsPathLength);
+                desired[prefix.Name] = [.. paths.Where(p => p.AsPathLength == shortest).Select(p => p.NextHop).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
             }
         }
         catch (JsonException)
         {
             return [];
         }
-        return Commands(touched);
-    }
-
-    /// <summary>Forgets every path (the monitor restarted and will dump the RIB again); routes go when the dump lacks them.</summary>
-    public IReadOnlyList<string[]> Reset(string dumpLine)
-    {
-        var before = _installed.Keys.ToList();
-        _paths.Clear();
-        var commands = Apply(dumpLine).ToList();
-        commands.AddRange(Commands(before.Where(p => !_paths.Keys.Any(k => k.Prefix == p))));
-        return commands;
-    }
-
-    /// <summary>The next hops installed for <paramref name="prefix"/> (empty when it has no route).</summary>
-    public IReadOnlyList<string> NextHops(string prefix) => _installed.TryGetValue(prefix, out var hops) ? hops : [];
-
-    private List<string[]> Commands(IEnumerable<string> prefixes)
-    {
         var commands = new List<string[]>();
-        foreach (var prefix in prefixes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        foreach (var gone in _installed.Keys.Where(p => !desired.ContainsKey(p)).Order(StringComparer.Ordinal).ToList())
         {
-            var paths = _paths.Where(kv => kv.Key.Prefix == prefix).Select(kv => kv.Value).ToList();
-            string[] hops = paths.Count == 0 ? [] : [.. paths.Where(x => x.AsPathLength == paths.Min(y => y.AsPathLength)).Select(x => x.NextHop).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-            var had = _installed.TryGetValue(prefix, out var old);
-            if (hops.Length == 0)
-            {
-                if (!had) continue;
-                _installed.Remove(prefix);
-                commands.Add(["route", "del", prefix, "proto", "bgp"]);
-                continue;
-            }
-            if (had && old!.SequenceEqual(hops, StringComparer.Ordinal)) continue;
+            _installed.Remove(gone);
+            commands.Add(["route", "del", gone, "proto", "bgp"]);
+        }
+        foreach (var (prefix, hops) in desired.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (_installed.TryGetValue(prefix, out var old) && old.SequenceEqual(hops, StringComparer.Ordinal)) continue;
             _installed[prefix] = hops;
             commands.Add(hops.Length == 1
                 ? ["route", "replace", prefix, "proto", "bgp", "via", hops[0]]
@@ -88,6 +67,9 @@ public sealed class GoBgpFib
         }
         return commands;
     }
+
+    /// <summary>The next hops installed for <paramref name="prefix"/> (empty when it has no route).</summary>
+    public IReadOnlyList<string> NextHops(string prefix) => _installed.TryGetValue(prefix, out var hops) ? hops : [];
 
     private static (string? NextHop, int AsPathLength) Attributes(JsonElement path)
     {
@@ -107,36 +89,48 @@ public sealed class GoBgpFib
     }
 
     /// <summary>
-    /// The daemon (the sandbox's hidden <c>gobgp-fib</c> command, run inside the router namespace): follows the
-    /// monitor, applies the commands with <c>ip</c>, and restarts the monitor if it ends (gobgpd restarted).
+    /// The daemon (the sandbox's hidden <c>gobgp-fib</c> command, run inside the router namespace): syncs at start and
+    /// after every monitor event (events that arrive during a sync cause one more), restarting the monitor if it ends.
     /// </summary>
     public static async Task<int> RunAsync(TextWriter log, CancellationToken cancellationToken)
     {
         var fib = new GoBgpFib();
         var gobgp = ProcessRunner.Require("gobgp");
-        while (!cancellationToken.IsCancellationRequested)
+        using var changed = new SemaphoreSlim(1, 1); // starts signalled: the first sync
+        var syncing = Task.Run(async () =>
         {
-            using var monitor = Process.Start(new ProcessStartInfo(gobgp, ["monitor", "global", "rib", "--current", "-j"])
+            while (!cancellationToken.IsCancellationRequested)
             {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            })!;
-            var first = true;
-            while (await monitor.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
-            {
-                var commands = first ? fib.Reset(line) : fib.Apply(line);
-                first = false;
-                foreach (var c in commands)
+                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var rib = await ProcessRunner.RunAsync(gobgp, ["global", "rib", "-j"], TimeSpan.FromSeconds(10), cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (rib.ExitCode != 0) { await Task.Delay(500, cancellationToken).ConfigureAwait(false); Signal(changed); continue; }
+                foreach (var c in fib.Sync(rib.StandardOutput.Trim().Length == 0 ? "{}" : rib.StandardOutput))
                 {
                     var r = await ProcessRunner.RunAsync("ip", c, TimeSpan.FromSeconds(10), cancellationToken: cancellationToken).ConfigureAwait(false);
                     await log.WriteLineAsync($"{DateTime.UtcNow:HH:mm:ss.fff} ip {string.Join(' ', c)}{(r.ExitCode == 0 ? "" : " failed: " + r.StandardError.Trim())}").ConfigureAwait(false);
                 }
                 await log.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
+        }, cancellationToken);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            using var monitor = Process.Start(new ProcessStartInfo(gobgp, ["monitor", "global", "rib", "-j"])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            })!;
+            Signal(changed); // anything missed while the monitor was not running
+            while (await monitor.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false) is not null) Signal(changed);
             await monitor.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             await log.WriteLineAsync($"{DateTime.UtcNow:HH:mm:ss.fff} gobgp monitor ended ({monitor.ExitCode}): {(await monitor.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false)).Trim()}; restarting").ConfigureAwait(false);
             await log.FlushAsync(cancellationToken).ConfigureAwait(false);
             await Task.Delay(500, cancellationToken).ConfigureAwait(false);
         }
+        await syncing.ConfigureAwait(false);
         return 0;
+    }
+
+    private static void Signal(SemaphoreSlim changed)
+    {
+        if (changed.CurrentCount == 0) { try { changed.Release(); } catch (SemaphoreFullException) { } }
     }
 }
