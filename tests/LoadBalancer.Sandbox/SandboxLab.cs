@@ -472,7 +472,7 @@ public sealed class SandboxLab
     public int? Pid(string name)
     {
         var file = Path.Combine(PidDir, name + ".pid");
-        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) && Shell.IsAlive(pid) ? pid : null;
+        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) && Shell.IsAlive(pid) && !Shell.IsZombie(pid) ? pid : null;
     }
 
     public static async Task WaitUntil(string what, TimeSpan timeout, Func<Task<bool>> condition, CancellationToken cancellationToken = default)

@@ -61,7 +61,7 @@ internal static class Shell
         if (IsAlive(pid)) await TryRun("kill", "-KILL", id).ConfigureAwait(false);
     }
 
-    private static bool IsZombie(int pid)
+    public static bool IsZombie(int pid)
     {
         try
         {
