@@ -32,7 +32,7 @@ up.SetAction(async (parse, ct) =>
             return 0;
         }
         Console.WriteLine(await Report.DescribeAsync(lab, SandboxService.Demo, TimeSpan.FromSeconds(30)));
-        Console.WriteLine(Report.Instructions(lab, DownCommand(options.StateDir)));
+        Console.WriteLine(Report.Instructions(lab, DownCommand(options.StateDir), await lab.ServiceIpAsync(SandboxService.Demo[0].Name)));
         return 0;
     }
     catch (Exception ex) when (ex is SandboxException or ArgumentException or InvalidOperationException or TimeoutException)
