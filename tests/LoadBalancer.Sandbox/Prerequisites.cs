@@ -26,7 +26,11 @@ public static class Prerequisites
         foreach (var (tool, package) in tools)
         {
             try { ProcessRunner.Require(tool); }
-            catch (InvalidOperationException) { missing.Add($"needs `{Path.GetFileName(tool)}`: apt-get install {package}"); }
+            catch (InvalidOperationException)
+            {
+                var line = $"needs `{Path.GetFileName(tool)}`: apt-get install {package}";
+                if (!missing.Any(m => m.EndsWith("apt-get install " + package, StringComparison.Ordinal))) missing.Add(line); // bird and birdc: one line for bird2
+            }
         }
         return missing;
     }
