@@ -20,5 +20,7 @@ command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is requi
 command -v kubectl >/dev/null || echo "setup: note: kubectl is not installed; the kubectl tests will fail and name it" >&2
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+echo "setup: dotnet restore (the first run downloads NuGet packages)"
 dotnet restore LoadBalancer.slnx --verbosity quiet
+echo "setup: dotnet build -c Release (a few minutes on a small machine; quicker when already built)"
 dotnet build LoadBalancer.slnx --no-restore -c Release --verbosity quiet -nologo

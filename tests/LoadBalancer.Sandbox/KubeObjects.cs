@@ -106,7 +106,7 @@ public static class KubeObjects
           name: {service.Name}
           namespace: {SandboxService.Namespace}
           annotations:
-            lb.baremetal.dev/address-pool: {service.Pool}
+            lb.baremetal.dev/address-pool: {service.Pool}{(service.RequestedIp is null ? "" : "\n    lb.baremetal.dev/loadBalancerIPs: " + service.RequestedIp)}
         spec:
           type: LoadBalancer
           externalTrafficPolicy: {service.Policy}

@@ -20,10 +20,17 @@ public static class Prerequisites
             RouterKind.Frr => ("/usr/lib/frr/bgpd", "frr"),
             _ => ("gobgpd", "gobgpd"),
         });
+        if (options.Router == RouterKind.Frr) tools.Add(("vtysh", "frr"));
+        if (options.Router == RouterKind.GoBgp) tools.Add(("gobgp", "gobgpd"));
+        if (options.Router == RouterKind.Bird) tools.Add(("birdc", "bird2"));
         foreach (var (tool, package) in tools)
         {
             try { ProcessRunner.Require(tool); }
-            catch (InvalidOperationException) { missing.Add($"needs `{Path.GetFileName(tool)}`: apt-get install {package}"); }
+            catch (InvalidOperationException)
+            {
+                var line = $"needs `{Path.GetFileName(tool)}`: apt-get install {package}";
+                if (!missing.Any(m => m.EndsWith("apt-get install " + package, StringComparison.Ordinal))) missing.Add(line); // bird and birdc: one line for bird2
+            }
         }
         return missing;
     }

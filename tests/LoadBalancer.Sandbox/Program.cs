@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using LoadBalancer.Sandbox;
 
-const string DownCommand = "dotnet run --project tests/LoadBalancer.Sandbox -c Release -- down";
+// The README's form (the demo built everything already); a non-default state directory must be named again.
+static string DownCommand(string stateDir) => "dotnet run --project tests/LoadBalancer.Sandbox -c Release --no-build -- down"
+    + (stateDir == SandboxOptions.DefaultStateDir ? "" : " --state-dir " + stateDir);
 
 var nodes = new Option<int>("--nodes") { Description = "Number of node namespaces", DefaultValueFactory = _ => 3 };
 var router = new Option<RouterKind>("--router") { Description = "Routing daemon in the router namespace: Bird, Frr or GoBgp", DefaultValueFactory = _ => RouterKind.Bird };
@@ -26,11 +28,11 @@ up.SetAction(async (parse, ct) =>
         Console.WriteLine();
         if (!options.StartApi)
         {
-            Console.WriteLine(Report.Instructions(lab, DownCommand));
+            Console.WriteLine(Report.Instructions(lab, DownCommand(options.StateDir)));
             return 0;
         }
         Console.WriteLine(await Report.DescribeAsync(lab, SandboxService.Demo, TimeSpan.FromSeconds(30)));
-        Console.WriteLine(Report.Instructions(lab, DownCommand));
+        Console.WriteLine(Report.Instructions(lab, DownCommand(options.StateDir), await lab.ServiceIpAsync(SandboxService.Demo[0].Name)));
         return 0;
     }
     catch (Exception ex) when (ex is SandboxException or ArgumentException or InvalidOperationException or TimeoutException)
@@ -51,5 +53,9 @@ down.SetAction(async (parse, ct) =>
     return 0;
 });
 
-var root = new RootCommand("LoadBalancer sandbox: a bare-metal cluster (API, nodes, router, client, pods) in network namespaces on this machine") { up, down };
+// Internal: the GoBGP router's FIB (started by `up --router GoBgp` inside the router namespace).
+var gobgpFib = new Command(GoBgpFib.Command, "(internal) mirrors gobgpd's RIB into this namespace's kernel table") { Hidden = true };
+gobgpFib.SetAction((_, ct) => GoBgpFib.RunAsync(Console.Out, ct));
+
+var root = new RootCommand("LoadBalancer sandbox: a bare-metal cluster (API, nodes, router, client, pods) in network namespaces on this machine") { up, down, gobgpFib };
 return await root.Parse(args).InvokeAsync();

@@ -59,8 +59,8 @@ public static class Report
             if (!item.TryGetProperty("status", out var st) || Str(st, "service") != $"{SandboxService.Namespace}/{svc.Name}") continue;
             found = true;
             var how = Str(st, "protocol") == "layer2"
-                ? "layer2 (answers ARP) on " + (Strings(st, "interfaces").Any() ? string.Join(", ", Strings(st, "interfaces")) : "all interfaces")
-                : "bgp to peers " + string.Join(", ", Strings(st, "peers"));
+                ? "Layer 2 (it answers ARP for the IP) on " + (Strings(st, "interfaces").Any() ? string.Join(", ", Strings(st, "interfaces")) : "all interfaces")
+                : "BGP to " + (Strings(st, "peers").Count() == 1 ? "peer " : "peers ") + string.Join(", ", Strings(st, "peers"));
             sb.Append(CultureInfo.InvariantCulture, $"  announced by {Str(st, "node")} via {how}\n");
         }
         if (!found) sb.Append("  no node announces it yet (no ServiceAnnouncement)\n");
@@ -88,7 +88,7 @@ public static class Report
     private static IEnumerable<string> Strings(JsonElement e, string name)
         => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Select(x => x.GetString() ?? "") : [];
 
-    public static string Instructions(SandboxLab lab, string downCommand)
+    public static string Instructions(SandboxLab lab, string downCommand, string? exampleIp = null)
     {
         var t = lab.Topology;
         return $"""
@@ -97,11 +97,11 @@ public static class Report
               kubectl --kubeconfig {lab.Kubeconfig} get services -n {SandboxService.Namespace}
               kubectl --kubeconfig {lab.Kubeconfig} get serviceannouncements,bgpsessions,ipaddresspools -n {KubeObjects.InstallNamespace}
               kubectl --kubeconfig {lab.Kubeconfig} get events -n {SandboxService.Namespace}
-              ip netns exec {t.ClientNamespace} curl -s http://<service IP>/
-              ip netns exec {t.RouterNamespace} ip route            # BGP routes with their ECMP next hops
-              ip netns exec {t.RouterNamespace} ip neigh            # who answered ARP for the Layer 2 IPs
-              ip netns exec {t.Nodes[0].Namespace} nft list ruleset  # node1's data plane
-              ip netns exec {t.Nodes[0].Namespace} curl -s localhost:7472/metrics
+              ip netns exec {t.ClientNamespace} curl -s http://{exampleIp ?? "<service IP>"}/        # a request from the client
+              ip netns exec {t.RouterNamespace} ip route                 # BGP routes with their ECMP next hops
+              ip netns exec {t.RouterNamespace} ip neigh                 # which node's MAC answered ARP for the Layer 2 IPs
+              ip netns exec {t.Nodes[0].Namespace} nft list ruleset       # node1's data plane
+              ip netns exec {t.Nodes[0].Namespace} curl -s localhost:7472/metrics   # node1's speaker metrics
             Logs: {lab.LogDir}/   Namespaces: {string.Join(" ", t.Namespaces.Take(3))} {t.Nodes[0].Namespace} ...
             Tear it down with:
               {downCommand}

@@ -202,6 +202,8 @@ public sealed class SandboxLab
                 await Daemon("router-gobgpd", ns, [ProcessRunner.Require("gobgpd"), "-f", gconf, "-t", "toml"]).ConfigureAwait(false);
                 await WaitUntil("gobgpd", TimeSpan.FromSeconds(15),
                     async () => (await Shell.TryInNs(ns, TimeSpan.FromSeconds(5), "gobgp", "neighbor").ConfigureAwait(false)).ExitCode == 0).ConfigureAwait(false);
+                // gobgpd installs no kernel routes here; the sandbox mirrors its RIB into the router's table (GoBgpFib).
+                await Daemon("router-fib", ns, [Dotnet, typeof(GoBgpFib).Assembly.Location, GoBgpFib.Command]).ConfigureAwait(false);
                 break;
         }
     }
@@ -342,6 +344,22 @@ public sealed class SandboxLab
         return r.ExitCode == 0 && r.StandardOutput.Trim().Length > 0 ? r.StandardOutput.Trim() : null;
     }
 
+    /// <summary>Waits (bounded) for the Service's first ingress IP.</summary>
+    public async Task<string> WaitForIpAsync(string serviceName, TimeSpan timeout)
+    {
+        string? ip = null;
+        await WaitUntil($"{serviceName} to get an IP", timeout, async () => (ip = await ServiceIpAsync(serviceName).ConfigureAwait(false)) is not null).ConfigureAwait(false);
+        return ip!;
+    }
+
+    /// <summary>Waits (bounded) for a request from the client namespace to <paramref name="ip"/> to be answered; the echo line.</summary>
+    public async Task<string> WaitForAnswerAsync(string ip, TimeSpan timeout)
+    {
+        string? answer = null;
+        await WaitUntil($"a reply from {ip}", timeout, async () => (answer = await RequestFromClientAsync(ip).ConfigureAwait(false)) is not null).ConfigureAwait(false);
+        return answer!;
+    }
+
     /// <summary>One HTTP request from the client namespace; the echo line ("pod=... node=... peer=...") or null on failure.</summary>
     public async Task<string?> RequestFromClientAsync(string ip, TimeSpan? timeout = null)
     {
@@ -399,8 +417,15 @@ public sealed class SandboxLab
                 break;
             case RouterKind.Frr:
                 var f = await Shell.TryInNs(Topology.RouterNamespace, TimeSpan.FromSeconds(10), "vtysh", "--vty_socket", Path.Combine(StateDir, "router"), "-c", "show bgp summary json").ConfigureAwait(false);
-                foreach (var node in Topology.Nodes)
-                    if (f.StandardOutput.Contains($"\"{node.Address}\"", StringComparison.Ordinal) && f.StandardOutput.Contains("\"Established\"", StringComparison.Ordinal)) up.Add(node.Name);
+                if (f.ExitCode != 0) break;
+                try
+                {
+                    using var summary = JsonDocument.Parse(f.StandardOutput);
+                    if (summary.RootElement.TryGetProperty("ipv4Unicast", out var v4) && v4.TryGetProperty("peers", out var peers))
+                        foreach (var node in Topology.Nodes)
+                            if (peers.TryGetProperty(node.Address, out var peer) && peer.TryGetProperty("state", out var state) && state.GetString() == "Established") up.Add(node.Name);
+                }
+                catch (JsonException) { }
                 break;
             case RouterKind.GoBgp:
                 var g = await Shell.TryInNs(Topology.RouterNamespace, TimeSpan.FromSeconds(10), "gobgp", "neighbor").ConfigureAwait(false);
@@ -427,6 +452,14 @@ public sealed class SandboxLab
         if (Pid("speaker-" + nodeName) is { } pid) await Shell.Stop(pid, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
     }
 
+    /// <summary>Whether the node's speaker answers 200 on /readyz (what the DaemonSet's readiness probe asks).</summary>
+    public async Task<bool> SpeakerReadyAsync(string nodeName)
+        => (await Shell.TryInNs(Topology.Node(nodeName).Namespace, TimeSpan.FromSeconds(10), "curl", "-sf", "--max-time", "2", "http://127.0.0.1:7472/readyz").ConfigureAwait(false)).ExitCode == 0;
+
+    /// <summary>Whether the controller answers 200 on /readyz (caches synced; when leading, assignments restored).</summary>
+    public async Task<bool> ControllerReadyAsync()
+        => (await Shell.TryRun("curl", "-sf", "--max-time", "2", $"http://127.0.0.1:{(Options.ApiPort + 1).ToString(CultureInfo.InvariantCulture)}/readyz").ConfigureAwait(false)).ExitCode == 0;
+
     public async Task StopControllerAsync()
     {
         if (Pid("controller") is { } pid) await Shell.Stop(pid, TimeSpan.FromSeconds(15)).ConfigureAwait(false);
@@ -439,7 +472,7 @@ public sealed class SandboxLab
     public int? Pid(string name)
     {
         var file = Path.Combine(PidDir, name + ".pid");
-        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) && Shell.IsAlive(pid) ? pid : null;
+        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) && Shell.IsAlive(pid) && !Shell.IsZombie(pid) ? pid : null;
     }
 
     public static async Task WaitUntil(string what, TimeSpan timeout, Func<Task<bool>> condition, CancellationToken cancellationToken = default)

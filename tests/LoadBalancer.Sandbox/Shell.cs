@@ -13,10 +13,12 @@ internal static class Shell
     public static Task<ProcessResult> TryRun(string tool, params string[] args)
         => ProcessRunner.RunAsync(tool, args, TimeSpan.FromSeconds(60));
 
-    public static Task<string> InNs(string ns, params string[] command) => Run("ip", ["netns", "exec", ns, .. command]);
+    // The tool inside the namespace is resolved here (sbin included), not by `ip netns exec` from PATH: `sudo` or
+    // `su` without `-` often leaves /usr/sbin out of PATH, where sysctl, ip and bird live.
+    public static Task<string> InNs(string ns, params string[] command) => Run("ip", ["netns", "exec", ns, ProcessRunner.Require(command[0]), .. command[1..]]);
 
     public static Task<ProcessResult> TryInNs(string ns, TimeSpan timeout, params string[] command)
-        => ProcessRunner.RunAsync("ip", ["netns", "exec", ns, .. command], timeout);
+        => ProcessRunner.RunAsync("ip", ["netns", "exec", ns, ProcessRunner.Require(command[0]), .. command[1..]], timeout);
 
     /// <summary>
     /// Starts <paramref name="command"/> (inside <paramref name="ns"/> when given) in its own session, so it
@@ -61,7 +63,7 @@ internal static class Shell
         if (IsAlive(pid)) await TryRun("kill", "-KILL", id).ConfigureAwait(false);
     }
 
-    private static bool IsZombie(int pid)
+    public static bool IsZombie(int pid)
     {
         try
         {

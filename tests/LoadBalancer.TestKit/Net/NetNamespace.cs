@@ -40,22 +40,25 @@ public sealed class NetNamespace : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="action"/> on a dedicated thread inside this namespace.</summary>
-    public Task<T> RunInsideAsync<T>(Func<T> action)
+    public Task<T> RunInsideAsync<T>(Func<T> action) => RunInsideAsync(Name, action);
+
+    /// <summary>Runs <paramref name="action"/> on a dedicated thread inside the named namespace (<c>/var/run/netns/NAME</c>), e.g. to open a socket there.</summary>
+    public static Task<T> RunInsideAsync<T>(string name, Func<T> action)
     {
         var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
-                using (var ns = File.OpenHandle($"/var/run/netns/{Name}"))
+                using (var ns = File.OpenHandle($"/var/run/netns/{name}"))
                 {
                     if (SetNs(ns.DangerousGetHandle().ToInt32(), CloneNewNet) != 0)
-                        throw new InvalidOperationException($"setns({Name}) failed: errno {Marshal.GetLastPInvokeError()}");
+                        throw new InvalidOperationException($"setns({name}) failed: errno {Marshal.GetLastPInvokeError()}");
                 }
                 tcs.SetResult(action());
             }
             catch (Exception ex) { tcs.SetException(ex); }
-        }) { IsBackground = true, Name = "netns:" + Name };
+        }) { IsBackground = true, Name = "netns:" + name };
         thread.Start();
         return tcs.Task;
     }
