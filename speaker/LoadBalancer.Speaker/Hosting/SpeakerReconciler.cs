@@ -234,8 +234,11 @@ internal sealed partial class SpeakerReconciler : BackgroundService
         var events = _tracker.Update(now, plan, [.. _layer2.Failures, .. filterFailures]);
         if (events.Count > 0)
         {
-            var uids = objects.Services.Where(s => s.Metadata.Name is not null)
-                .GroupBy(s => new ServiceKey(s.Metadata.Namespace ?? "default", s.Metadata.Name!)).ToDictionary(g => g.Key, g => g.First().Metadata.Uid);
+            // The UIDs of just the Services with Events (one pass, no index of every Service per round).
+            var keys = events.Select(e => e.Service).ToHashSet();
+            var uids = new Dictionary<ServiceKey, string?>();
+            foreach (var s in objects.Services)
+                if (s.Metadata.Name is { } name && new ServiceKey(s.Metadata.Namespace ?? "default", name) is var k && keys.Contains(k)) uids.TryAdd(k, s.Metadata.Uid);
             foreach (var ev in events) _events.Post(ev, uids.GetValueOrDefault(ev.Service));
         }
 
