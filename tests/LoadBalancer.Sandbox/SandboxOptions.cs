@@ -32,7 +32,8 @@ public sealed record SandboxOptions
 
     /// <summary>
     /// Speakers probe each other (UDP, HMAC with a shared key written once to <c>probe-key</c> in the state directory,
-    /// passed with --probe-key-file: what a real install mounts from a Secret). Off: liveness from Leases only.
+    /// passed with --probe-key-file, where a real install would mount a Secret; the shipped DaemonSet does not mount
+    /// one yet). Off: liveness from Leases only.
     /// </summary>
     public bool PeerProbes { get; init; } = true;
 
