@@ -281,8 +281,21 @@ public sealed class SandboxLab
             [Dotnet, Binary("LoadBalancer.Speaker"), "--kubeconfig", Kubeconfig, "--namespace", KubeObjects.InstallNamespace, "--node-name", node.Name,
              "--metrics-address", "0.0.0.0:7472", "--dataplane", "nftables", "--layer2", "on", "--bgp", "on",
              // every node's pod subnet is a /29 of this /25 (Topology), so pod traffic counts as in-cluster
-             "--pod-cidrs", "198.51.100.128/25", "--node-ips", node.Address],
+             "--pod-cidrs", "198.51.100.128/25", "--node-ips", node.Address,
+             .. Options.PeerProbes ? new[] { "--probe-key-file", EnsureProbeKey() } : []],
             new Dictionary<string, string> { ["NODE_NAME"] = node.Name });
+    }
+
+    /// <summary>The speakers' shared probe key (32 random bytes, created once per sandbox, readable by root only).</summary>
+    public string EnsureProbeKey()
+    {
+        var path = Path.Combine(StateDir, "probe-key");
+        if (!File.Exists(path))
+        {
+            File.WriteAllBytes(path, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return path;
     }
 
     public Task<int> StartControllerProcessAsync() => StartControllerAsync().ContinueWith(_ => Pid("controller") ?? 0, TaskScheduler.Default);

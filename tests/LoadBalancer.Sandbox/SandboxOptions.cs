@@ -30,6 +30,13 @@ public sealed record SandboxOptions
     /// <summary>Create the demo Services and print the report.</summary>
     public bool DemoServices { get; init; } = true;
 
+    /// <summary>
+    /// Speakers probe each other (UDP, HMAC with a shared key written once to <c>probe-key</c> in the state directory,
+    /// passed with --probe-key-file, where a real install would mount a Secret; the shipped DaemonSet does not mount
+    /// one yet). Off: liveness from Leases only.
+    /// </summary>
+    public bool PeerProbes { get; init; } = true;
+
     /// <summary>The repository root (for manifests/); found from the binary's location when null.</summary>
     public string? RepoRoot { get; init; }
 

@@ -3,10 +3,15 @@ using LoadBalancer.Kube.Api;
 namespace LoadBalancer.Speaker.Hosting;
 
 /// <summary>
-/// Which speakers are alive, from their Leases (<c>speaker-&lt;node&gt;</c>, holder = node name). Expiry is measured on
-/// this node's clock from the moment a renewal was <em>observed</em> (as client-go's leader election does), so clock skew
-/// between nodes does not matter. A Lease seen for the first time counts from its renewTime (clamped to now), so a
-/// long-dead node does not look alive for a whole duration after this speaker starts.
+/// Which speakers are alive, from their Leases (<c>speaker-&lt;node&gt;</c>, holder = node name). Expiry is measured
+/// only on this node's clock, from the moment this node <em>observed</em> the Lease record change (first sight
+/// included), as client-go's leader election does: a Lease is live until <c>observedAt + leaseDurationSeconds</c>.
+/// The holder's renewTime is never used: it is stamped on the holder's clock before the write, so trusting it shortens
+/// the Lease by the write's latency and by any clock skew, and two observers that first saw the same Lease at different
+/// moments would disagree on who is alive (two Layer 2 owners for one IP). The cost: a speaker that has just started
+/// counts a long-dead node alive for one more duration (a gap for the IPs it would own, never a second owner).
+/// This speaker's own liveness counts from the <em>start</em> of its last successful renewal (before the write
+/// committed, so before any observer saw it): it always stops counting itself alive no later than others do.
 /// </summary>
 /// <remarks>
 /// When this speaker's own renewals fail for longer than a Lease duration it cannot tell a dead peer from its own lost
@@ -20,10 +25,18 @@ internal sealed class SpeakerLiveness(string selfNode, TimeSpan defaultDuration)
 
     private readonly Dictionary<string, Observed> _leases = new(StringComparer.Ordinal);
     private DateTimeOffset? _ownRenewed;
+    private bool _released;
     private HashSet<string> _frozen = new(StringComparer.Ordinal);
     private readonly object _gate = new();
 
     private sealed record Observed(string? Holder, DateTimeOffset? RenewTime, string? ResourceVersion, TimeSpan Duration, DateTimeOffset ObservedAt);
+
+    /// <summary>
+    /// The expiry rule: a peer's Lease, last seen changing at <paramref name="observedAt"/> on this node's clock, is live
+    /// at <paramref name="now"/> when it has a holder and less than <paramref name="duration"/> has passed since.
+    /// </summary>
+    public static bool IsLive(string? holder, DateTimeOffset observedAt, TimeSpan duration, DateTimeOffset now)
+        => !string.IsNullOrEmpty(holder) && now - observedAt < duration;
 
     public static string LeaseName(string node) => LeasePrefix + node;
 
@@ -44,24 +57,27 @@ internal sealed class SpeakerLiveness(string selfNode, TimeSpan defaultDuration)
                 var duration = l.Spec?.LeaseDurationSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : defaultDuration;
                 if (_leases.TryGetValue(node, out var old) && old.Holder == holder && old.RenewTime == renew && old.ResourceVersion == l.Metadata.ResourceVersion)
                     continue;
-                var observedAt = old is null && renew is { } r ? (r > now ? now : (r < now - duration - TimeSpan.FromSeconds(1) ? now - duration - TimeSpan.FromSeconds(1) : r)) : now;
-                _leases[node] = new Observed(holder, renew, l.Metadata.ResourceVersion, duration, observedAt);
+                _leases[node] = new Observed(holder, renew, l.Metadata.ResourceVersion, duration, now);
             }
             foreach (var gone in _leases.Keys.Where(k => !seen.Contains(k)).ToList()) _leases.Remove(gone);
         }
     }
 
-    /// <summary>This speaker renewed its own Lease at <paramref name="now"/>.</summary>
-    public void OwnRenewed(DateTimeOffset now)
+    /// <summary>This speaker renewed its own Lease with a write that started at <paramref name="attemptStarted"/>.</summary>
+    public void OwnRenewed(DateTimeOffset attemptStarted)
     {
-        lock (_gate) _ownRenewed = now;
+        lock (_gate)
+        {
+            if (!_released && (_ownRenewed is null || attemptStarted > _ownRenewed)) _ownRenewed = attemptStarted;
+        }
     }
 
-    /// <summary>This speaker released its Lease (shutdown): it is no longer alive, whatever the cache says.</summary>
+    /// <summary>This speaker released its Lease (shutdown): it is no longer alive, whatever the cache or a late renewal says.</summary>
     public void OwnReleased()
     {
         lock (_gate)
         {
+            _released = true;
             _ownRenewed = null;
             _frozen.Remove(selfNode);
         }
@@ -84,7 +100,7 @@ internal sealed class SpeakerLiveness(string selfNode, TimeSpan defaultDuration)
                 live = new HashSet<string>(StringComparer.Ordinal) { selfNode };
                 foreach (var (node, o) in _leases)
                 {
-                    if (node != selfNode && !string.IsNullOrEmpty(o.Holder) && now - o.ObservedAt < o.Duration) live.Add(node);
+                    if (node != selfNode && IsLive(o.Holder, o.ObservedAt, o.Duration, now)) live.Add(node);
                 }
                 _frozen = live;
             }

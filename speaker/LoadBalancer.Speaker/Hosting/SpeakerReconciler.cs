@@ -13,6 +13,9 @@ namespace LoadBalancer.Speaker.Hosting;
 /// triggered: any watched change, a prober or back-end report, a Lease about to expire, a held-back Event coming due,
 /// or the resync period wakes it, and each round works from the whole current state.
 /// On stop it withdraws everything and releases its Lease, so another node takes over at once.
+/// The Lease is renewed by its own loop, never behind a reconcile round: a slow round (thousands of status writes after
+/// a restart, a slow API server) must not let this node's Lease lapse while it keeps announcing (the others would take
+/// over and two nodes would answer for the same IP).
 /// </summary>
 internal sealed partial class SpeakerReconciler : BackgroundService
 {
@@ -38,7 +41,6 @@ internal sealed partial class SpeakerReconciler : BackgroundService
     private ImmutableArray<BgpPeerSpec>? _peersPushed;
     private string? _proberPushed;
     private string _problemsLogged = "";
-    private DateTimeOffset _nextRenew = DateTimeOffset.MinValue;
     private DateTimeOffset _nextGc = DateTimeOffset.MinValue;
     private DateTimeOffset _nextResync = DateTimeOffset.MinValue;
     private TimeSpan _retry = TimeSpan.Zero;
@@ -97,16 +99,11 @@ internal sealed partial class SpeakerReconciler : BackgroundService
         var description = _options.Describe();
         Log.Starting(_logger, description);
         var sessionWriter = WriteSessionsAsync(stoppingToken);
+        var renewer = RenewLoopAsync(stoppingToken);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var now = _time.GetUtcNow();
-                if (now >= _nextRenew)
-                {
-                    await RenewAsync(stoppingToken).ConfigureAwait(false);
-                    _nextRenew = _time.GetUtcNow() + _options.RenewPeriod;
-                }
                 if (_view.IsSynced)
                 {
                     await ReconcileOnceAsync(stoppingToken).ConfigureAwait(false);
@@ -119,16 +116,36 @@ internal sealed partial class SpeakerReconciler : BackgroundService
         }
         _sessions.Writer.TryComplete();
         await sessionWriter.ConfigureAwait(false);
+        await renewer.ConfigureAwait(false);
     }
 
-    private async Task RenewAsync(CancellationToken ct)
+    /// <summary>Renews the Lease every <see cref="SpeakerOptions.RenewPeriod"/> (counted from each attempt's start).</summary>
+    private async Task RenewLoopAsync(CancellationToken ct)
     {
-        var wasFresh = _liveness.IsFresh(_time.GetUtcNow());
         try
         {
-            if (await _lease.RenewAsync(ct).ConfigureAwait(false))
+            while (!ct.IsCancellationRequested)
             {
-                _liveness.OwnRenewed(_time.GetUtcNow());
+                var started = _time.GetUtcNow();
+                await RenewAsync(started, ct).ConfigureAwait(false);
+                var wait = started + _options.RenewPeriod - _time.GetUtcNow();
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, _time, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RenewAsync(DateTimeOffset started, CancellationToken ct)
+    {
+        var wasFresh = _liveness.IsFresh(started);
+        try
+        {
+            if (await _lease.RenewAsync(ct).ConfigureAwait(false) && !_stopping)
+            {
+                // From the attempt's start: the write committed after it, so every observer saw it later than that.
+                _liveness.OwnRenewed(started);
                 if (!wasFresh) Trigger();
             }
         }
@@ -141,8 +158,8 @@ internal sealed partial class SpeakerReconciler : BackgroundService
     private async Task WaitAsync(CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        var due = _nextRenew;
-        if (_nextResync < due) due = _nextResync;
+        // Before the caches' first full list there is no round yet: look again shortly (or when a cache reports).
+        var due = _view.IsSynced && _nextResync != DateTimeOffset.MinValue ? _nextResync : now + TimeSpan.FromMilliseconds(100);
         if (_liveness.NextExpiry(now) is { } exp && exp < due) due = exp;
         if (_tracker.NextDue(now) is { } ev && ev < due) due = ev;
         if (_retryAt is { } r && r < due) due = r;
@@ -217,8 +234,11 @@ internal sealed partial class SpeakerReconciler : BackgroundService
         var events = _tracker.Update(now, plan, [.. _layer2.Failures, .. filterFailures]);
         if (events.Count > 0)
         {
-            var uids = objects.Services.Where(s => s.Metadata.Name is not null)
-                .GroupBy(s => new ServiceKey(s.Metadata.Namespace ?? "default", s.Metadata.Name!)).ToDictionary(g => g.Key, g => g.First().Metadata.Uid);
+            // The UIDs of just the Services with Events (one pass, no index of every Service per round).
+            var keys = events.Select(e => e.Service).ToHashSet();
+            var uids = new Dictionary<ServiceKey, string?>();
+            foreach (var s in objects.Services)
+                if (s.Metadata.Name is { } name && new ServiceKey(s.Metadata.Namespace ?? "default", name) is var k && keys.Contains(k)) uids.TryAdd(k, s.Metadata.Uid);
             foreach (var ev in events) _events.Post(ev, uids.GetValueOrDefault(ev.Service));
         }
 

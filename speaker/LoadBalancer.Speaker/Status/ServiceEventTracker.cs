@@ -32,6 +32,7 @@ internal sealed class ServiceEventTracker(string nodeName, EventLimits? limits =
 {
     private readonly EventLimits _limits = limits ?? new EventLimits();
     private readonly Dictionary<ServiceKey, Entry> _entries = [];
+    private const double TokenEpsilon = 1e-9;
 
     private sealed class Entry
     {
@@ -43,6 +44,9 @@ internal sealed class ServiceEventTracker(string nodeName, EventLimits? limits =
         public double Tokens;
         public DateTimeOffset LastRefill;
         public int Folded;
+        /// <summary><see cref="Desired(Entry)"/> for the <see cref="Desired"/> it was computed from (texts are built once per plan).</summary>
+        public ServicePlan? DescribedPlan;
+        public Told Described = Told.Nothing;
     }
 
     /// <summary>What users were told (compared by value: the IPs and the announcement text).</summary>
@@ -62,8 +66,9 @@ internal sealed class ServiceEventTracker(string nodeName, EventLimits? limits =
             e.Desired = sp;
             e.Deleted = false;
             if (Desired(e) != before) e.Folded++;
-            e.ToldFailures = e.ToldFailures.Intersect(FailuresOf(sp, failuresByIp));
-            e.Failures = FailuresOf(sp, failuresByIp);
+            var current = FailuresOf(sp, failuresByIp);
+            if (!e.ToldFailures.IsEmpty) e.ToldFailures = e.ToldFailures.Intersect(current);
+            e.Failures = current;
         }
         foreach (var (key, e) in _entries)
         {
@@ -80,20 +85,22 @@ internal sealed class ServiceEventTracker(string nodeName, EventLimits? limits =
 
     // A failure counts for a Service that should announce the IP (planned) but the back end cannot.
     private static ImmutableHashSet<(IPAddress, string)> FailuresOf(ServicePlan sp, Dictionary<IPAddress, List<AnnounceFailure>> byIp)
-        => [.. sp.Announcements.Select(a => a.Ip).Distinct().SelectMany(ip => byIp.GetValueOrDefault(ip) ?? []).Select(f => (f.Ip, $"{f.Reason}: {f.Message}"))];
+        => byIp.Count == 0 ? [] : [.. sp.Announcements.Select(a => a.Ip).Distinct().SelectMany(ip => byIp.GetValueOrDefault(ip) ?? []).Select(f => (f.Ip, $"{f.Reason}: {f.Message}"))];
 
     /// <summary>The Events that are due now (changes held back by the rate limit whose token has come back).</summary>
     public IReadOnlyList<ServiceEvent> Flush(DateTimeOffset now)
     {
         var events = new List<ServiceEvent>();
         var forget = new List<ServiceKey>();
-        foreach (var (key, e) in _entries.OrderBy(kv => kv.Key, ServiceKeyComparer.Instance))
+        // Only the Services with something to tell are sorted (in key order, for a stable Event order); refilling the
+        // others later gives the same tokens (the bucket is linear up to its cap).
+        foreach (var (key, e) in _entries.Where(kv => HasPending(kv.Value)).OrderBy(kv => kv.Key, ServiceKeyComparer.Instance))
         {
             Refill(e, now);
             var pending = Pending(key, e);
             if (pending.Count > 0)
             {
-                if (e.Tokens < 1) continue;
+                if (e.Tokens < 1 - TokenEpsilon) continue;
                 e.Tokens -= 1;
                 var folded = e.Folded - 1;
                 if (folded > 0)
@@ -105,8 +112,9 @@ internal sealed class ServiceEventTracker(string nodeName, EventLimits? limits =
                 e.Folded = 0;
                 Commit(e);
             }
-            if (e.Deleted && !e.Told.Announced) forget.Add(key);
         }
+        foreach (var (key, e) in _entries)
+            if (e.Deleted && !e.Told.Announced) forget.Add(key);
         foreach (var k in forget) _entries.Remove(k);
         return events;
     }
@@ -117,9 +125,12 @@ internal sealed class ServiceEventTracker(string nodeName, EventLimits? limits =
         DateTimeOffset? next = null;
         foreach (var (key, e) in _entries)
         {
-            if (Pending(key, e).Count == 0) continue;
+            if (!HasPending(e) || Pending(key, e).Count == 0) continue;
             Refill(e, now);
-            var due = e.Tokens >= 1 ? now : e.LastRefill + (_limits.RefillPeriod * (1 - (e.Tokens - Math.Floor(e.Tokens))));
+            // Rounded up to the next tick, and a token counts from 1 - epsilon: a refill computed in other steps (floating
+            // point, TimeSpan ticks) must still find the token back at the moment announced here.
+            var due = e.Tokens >= 1 - TokenEpsilon ? now
+                : e.LastRefill + TimeSpan.FromTicks((long)Math.Ceiling(_limits.RefillPeriod.Ticks * (1 - (e.Tokens - Math.Floor(e.Tokens)))));
             if (next is null || due < next) next = due;
         }
         return next;
@@ -131,6 +142,10 @@ internal sealed class ServiceEventTracker(string nodeName, EventLimits? limits =
         e.Tokens = Math.Min(_limits.Burst, e.Tokens + ((now - e.LastRefill) / _limits.RefillPeriod));
         e.LastRefill = now;
     }
+
+    /// <summary>Cheap pre-check of <see cref="Pending"/>: false when what users were told is what is desired now.</summary>
+    private bool HasPending(Entry e)
+        => Desired(e) != e.Told || !e.Failures.IsSubsetOf(e.ToldFailures);
 
     private List<ServiceEvent> Pending(ServiceKey key, Entry e)
     {
@@ -161,7 +176,14 @@ internal sealed class ServiceEventTracker(string nodeName, EventLimits? limits =
     private Told Desired(Entry e)
     {
         if (e.Deleted || e.Desired is null || !e.Desired.Announced) return Told.Nothing;
-        return new Told(true, IpText(e.Desired.Ips), Describe(e.Desired));
+        if (ReferenceEquals(e.DescribedPlan, e.Desired)) return e.Described;
+        if (e.DescribedPlan is not null && e.DescribedPlan.Equals(e.Desired)) e.DescribedPlan = e.Desired; // same plan, new round
+        else
+        {
+            e.Described = new Told(true, IpText(e.Desired.Ips), Describe(e.Desired));
+            e.DescribedPlan = e.Desired;
+        }
+        return e.Described;
     }
 
     private static string IpText(IEnumerable<IPAddress> ips) => string.Join(", ", ips.Distinct().Order(IpComparer.Instance));

@@ -13,6 +13,9 @@ internal sealed class RecordingLayer2 : ILayer2Announcer
 
     public ImmutableArray<Layer2Announcement> Current { get { lock (_gate) return _current; } }
 
+    /// <summary>A copy of <see cref="History"/> taken under the lock (safe while the host keeps telling).</summary>
+    public (DateTimeOffset At, ImmutableArray<Layer2Announcement> Desired)[] HistorySnapshot() { lock (_gate) return [.. History]; }
+
     public IReadOnlyCollection<AnnounceFailure> Failures { get; set; } = [];
 
     public event Action? FailuresChanged;

@@ -160,15 +160,45 @@ public class SpeakerHostTests
 
         var killedAt = DateTimeOffset.UtcNow;
         await c["n3"].KillAsync();
-        // The Lease is still there and valid: nobody takes over before it expires.
+        // The Lease is still there: nobody takes over before it expires.
         await WaitForAsync(() => c.Speakers.Where(s => !s.Disposed).Any(s => OwnsL2(s, ip)), "a survivor owns the IP", TimeSpan.FromSeconds(15));
         var newOwner = c.Speakers.Single(s => !s.Disposed && OwnsL2(s, ip));
-        var takenAt = newOwner.Layer2.History.First(h => h.At >= killedAt && h.Desired.Any(a => a.Ip.ToString() == ip)).At;
-        Assert.True(takenAt - killedAt >= lease - TimeSpan.FromMilliseconds(600), $"took over after {(takenAt - killedAt).TotalMilliseconds} ms, before the Lease ({lease.TotalSeconds}s) could expire");
+        var takenAt = newOwner.Layer2.HistorySnapshot().First(h => h.At >= killedAt && h.Desired.Any(a => a.Ip.ToString() == ip)).At;
+
+        // A crash leaves the Lease in place (only a clean stop deletes it).
+        var held = c.Server.Get("coordination.k8s.io/v1", "Lease", Ns, "speaker-n3");
+        Assert.NotNull(held);
+        Assert.Equal("n3", (string?)held["spec"]?["holderIdentity"]);
+        // Its last renewal was stamped (same clock as this test) before the write, so before any survivor saw it: the
+        // survivors' expiry, counted from when they saw it, cannot come before renewTime + duration.
+        var lastRenew = DateTimeOffset.Parse((string)held["spec"]!["renewTime"]!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(takenAt >= lastRenew + lease,
+            $"took over {(takenAt - lastRenew).TotalMilliseconds:F0} ms after n3's last renewal (killed {(takenAt - killedAt).TotalMilliseconds:F0} ms before), before its Lease ({lease.TotalSeconds}s) could expire");
+        Assert.True(takenAt - lastRenew < lease + TimeSpan.FromSeconds(5), $"took over only {(takenAt - lastRenew).TotalMilliseconds:F0} ms after n3's last renewal");
         Assert.Equal(LoadBalancer.Speaker.Planning.Layer2Election.Owner(["n1", "n2"], System.Net.IPAddress.Parse(ip)), newOwner.Name);
+        // Never two survivors answering for the IP at once (split brain), at any moment of the handover.
+        Assert.Equal(1, MaxSimultaneousOwners(c.Speakers.Where(s => !s.Disposed), ip));
         // The crashed node's ServiceAnnouncement is collected by a live speaker.
         await WaitForAsync(() => c.Announcements().Count == 1 && (string?)c.Announcements()[0]["status"]?["node"] == newOwner.Name,
             "only the new owner's ServiceAnnouncement", TimeSpan.FromSeconds(20));
+        Assert.Equal(1, MaxSimultaneousOwners(c.Speakers.Where(s => !s.Disposed), ip));
+    }
+
+    /// <summary>Replays the recorded Layer 2 histories in time order: the most speakers owning <paramref name="ip"/> at one moment.</summary>
+    private static int MaxSimultaneousOwners(IEnumerable<SpeakerNode> speakers, string ip)
+    {
+        var changes = speakers
+            .SelectMany(s => s.Layer2.HistorySnapshot().Select(h => (h.At, s.Name, Owns: h.Desired.Any(a => a.Ip.ToString() == ip))))
+            .OrderBy(h => h.At).ToList();
+        var owners = new HashSet<string>(StringComparer.Ordinal);
+        var max = 0;
+        foreach (var (_, name, owns) in changes)
+        {
+            if (owns) owners.Add(name);
+            else owners.Remove(name);
+            max = Math.Max(max, owners.Count);
+        }
+        return max;
     }
 
     [Fact]
