@@ -54,7 +54,8 @@ public sealed record BgpPeerSpec(
     string? Password,
     bool EbgpMultiHop,
     bool EnableGracefulRestart,
-    string? BfdProfile = null);
+    string? BfdProfile = null,
+    bool Passive = false);
 
 /// <summary>A route this node advertises to one peer.</summary>
 /// <param name="Prefix">The service IP as /32 or /128, or its aggregate (aggregationLength).</param>
