@@ -40,6 +40,7 @@ public interface ILayer2Announcer
 }
 
 /// <summary>A BGP neighbour this node must peer with, fully resolved (password read from its Secret).</summary>
+/// <param name="Passive">Do not dial: the peer connects to the speaker's listener (<c>BgpAnnouncerOptions.ListenPort</c>).</param>
 public sealed record BgpPeerSpec(
     string Name,
     IPAddress PeerAddress,
