@@ -321,6 +321,7 @@ public static class ConfigBuilder
                 EbgpMultiHop = s.EbgpMultiHop ?? false,
                 BfdProfile = string.IsNullOrEmpty(s.BfdProfile) ? null : s.BfdProfile,
                 EnableGracefulRestart = s.EnableGracefulRestart ?? false,
+                Passive = s.Passive ?? false,
                 DualStackAddressFamily = s.DualStackAddressFamily ?? false,
                 Fingerprint = $"peer {name} {fp}",
             };

@@ -194,6 +194,8 @@ public sealed record BgpPeerConfig
     public bool EbgpMultiHop { get; init; }
     public string? BfdProfile { get; init; }
     public bool EnableGracefulRestart { get; init; }
+    /// <summary>Wait for the peer to connect instead of dialling.</summary>
+    public bool Passive { get; init; }
     public bool DualStackAddressFamily { get; init; }
     public required string Fingerprint { get; init; }
 

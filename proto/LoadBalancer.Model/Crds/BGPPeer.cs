@@ -45,6 +45,8 @@ public sealed class BGPPeerSpec
     public bool? EbgpMultiHop { get; set; }
     public string? BfdProfile { get; set; }
     public bool? EnableGracefulRestart { get; set; }
+    /// <summary>Do not dial: wait for the peer to connect to the speaker's BGP listener (ours; GoBGP <c>passive-mode</c>, FRR <c>neighbor passive</c>).</summary>
+    public bool? Passive { get; set; }
     /// <summary>MetalLB FRR-only; rejected here.</summary>
     public string? Vrf { get; set; }
     /// <summary>Advertise IPv4 over an IPv6 session and the reverse (MP-BGP).</summary>

@@ -186,4 +186,28 @@ public static class BgpFsm
     /// initiated (outbound) must be closed.
     /// </summary>
     public static bool CloseOutboundOnCollision(uint localBgpId, uint remoteBgpId) => localBgpId < remoteBgpId;
+
+    /// <summary>
+    /// RFC 4271 §6.8 for a session with one connection in <paramref name="existing"/> state when a second connection
+    /// to the same peer carries the peer's OPEN (<paramref name="remoteBgpId"/>): a collision with an Established
+    /// connection closes the new one; in OpenSent/OpenConfirm the connection initiated by the side with the higher
+    /// BGP Identifier survives (the peer's identifier is known from the OPEN, so OpenSent counts too). Two
+    /// connections in the same direction mean the initiator gave up the older one: it is closed.
+    /// </summary>
+    public static BgpCollision ResolveCollision(uint localBgpId, uint remoteBgpId, BgpState existing, bool existingOutbound, bool newOutbound)
+    {
+        if (existing == BgpState.Established) return BgpCollision.CloseNew;
+        if (existing is not (BgpState.OpenSent or BgpState.OpenConfirm)) return BgpCollision.None;
+        if (existingOutbound == newOutbound) return BgpCollision.CloseExisting;
+        return CloseOutboundOnCollision(localBgpId, remoteBgpId) == existingOutbound ? BgpCollision.CloseExisting : BgpCollision.CloseNew;
+    }
+}
+
+/// <summary>The outcome of <see cref="BgpFsm.ResolveCollision"/>; the closed connection gets CEASE / Connection Collision Resolution (6/7).</summary>
+public enum BgpCollision
+{
+    /// <summary>The existing connection has not got that far (Idle, Connect, Active): the new one simply replaces the attempt.</summary>
+    None,
+    CloseExisting,
+    CloseNew,
 }

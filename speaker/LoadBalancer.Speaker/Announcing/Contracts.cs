@@ -40,6 +40,7 @@ public interface ILayer2Announcer
 }
 
 /// <summary>A BGP neighbour this node must peer with, fully resolved (password read from its Secret).</summary>
+/// <param name="Passive">Do not dial: the peer connects to the speaker's listener (<c>BgpAnnouncerOptions.ListenPort</c>).</param>
 public sealed record BgpPeerSpec(
     string Name,
     IPAddress PeerAddress,
@@ -54,7 +55,8 @@ public sealed record BgpPeerSpec(
     string? Password,
     bool EbgpMultiHop,
     bool EnableGracefulRestart,
-    string? BfdProfile = null);
+    string? BfdProfile = null,
+    bool Passive = false);
 
 /// <summary>A route this node advertises to one peer.</summary>
 /// <param name="Prefix">The service IP as /32 or /128, or its aggregate (aggregationLength).</param>

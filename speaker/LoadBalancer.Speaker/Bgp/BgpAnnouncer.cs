@@ -22,6 +22,7 @@ public sealed partial class BgpAnnouncer : IBgpAnnouncer, IAsyncDisposable
     private readonly BgpAnnouncerOptions _options;
     private readonly Meter? _ownedMeter;
     private readonly Dictionary<string, BgpSession> _sessions = new(StringComparer.Ordinal);
+    private readonly BgpListener _listener;
     private Dictionary<string, Dictionary<IPNetwork, RouteAttributes>> _routes = new(StringComparer.Ordinal);
     private bool _shutDown;
 
@@ -42,6 +43,13 @@ public sealed partial class BgpAnnouncer : IBgpAnnouncer, IAsyncDisposable
         _options = options ?? new BgpAnnouncerOptions();
         _metrics = new BgpMetrics(meter);
         _ownedMeter = ownsMeter ? meter : null;
+        _listener = new BgpListener(_options, timeProvider, logger, SessionFor);
+    }
+
+    /// <summary>The session of the peer at <paramref name="remote"/>, for a connection the peer opened.</summary>
+    private BgpSession? SessionFor(IPAddress remote)
+    {
+        lock (_gate) return _sessions.Values.FirstOrDefault(s => s.Spec.PeerAddress.Equals(remote));
     }
 
     public event Action<BgpSessionStatus>? SessionChanged;
@@ -60,7 +68,7 @@ public sealed partial class BgpAnnouncer : IBgpAnnouncer, IAsyncDisposable
             var wanted = new Dictionary<string, BgpPeerSpec>(StringComparer.Ordinal);
             foreach (var p in peers)
             {
-                if (Validate(p) is { } problem)
+                if ((Validate(p) ?? (p.Passive && _options.ListenPort == 0 ? "passive needs the BGP listener, which ListenPort 0 turns off" : null)) is { } problem)
                 {
                     LogInvalidPeer(_logger, p.Name, problem);
                     continue;
@@ -81,6 +89,7 @@ public sealed partial class BgpAnnouncer : IBgpAnnouncer, IAsyncDisposable
                 _sessions[name] = new BgpSession(spec, _options, _time, _logger, _metrics, OnStatus, RoutesFor(name));
                 LogPeerAdded(_logger, name, spec.PeerAddress, spec.PeerAsn);
             }
+            _listener.Update([.. wanted.Values]);
         }
         foreach (var (session, notification) in stops)
         {
@@ -116,6 +125,7 @@ public sealed partial class BgpAnnouncer : IBgpAnnouncer, IAsyncDisposable
             sessions = [.. _sessions.Values];
             _sessions.Clear();
         }
+        _listener.Dispose();
         var notification = BgpNotification.Shutdown(message);
         await Task.WhenAll(sessions.Select(s => s.StopAsync(notification, cancellationToken))).ConfigureAwait(false);
         foreach (var s in sessions) s.Dispose();
@@ -131,6 +141,7 @@ public sealed partial class BgpAnnouncer : IBgpAnnouncer, IAsyncDisposable
             sessions = [.. _sessions.Values];
             _sessions.Clear();
         }
+        _listener.Dispose();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await Task.WhenAll(sessions.Select(s => s.StopAsync(null, cts.Token))).ConfigureAwait(false);
         foreach (var s in sessions) s.Dispose();

@@ -23,6 +23,13 @@ public sealed class BgpAnnouncerOptions
     /// <summary>Restart time advertised in the graceful restart capability (RFC 4724): how long peers keep our routes.</summary>
     public TimeSpan GracefulRestartTime { get; set; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// TCP port on which the speaker takes connections that peers open (passive peers; an active peer dialling us
+    /// at the same time is a collision, RFC 4271 §6.8). Listens on every local address, only for the address families
+    /// of configured peers; 0 turns the listener off (passive peers are then rejected).
+    /// </summary>
+    public int ListenPort { get; set; } = 179;
+
     /// <summary>Creates the TCP socket for a session (tests use it to open sockets inside a network namespace).</summary>
     public Func<AddressFamily, Socket>? SocketFactory { get; set; }
 

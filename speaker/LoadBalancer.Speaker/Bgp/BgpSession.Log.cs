@@ -45,3 +45,13 @@ internal sealed partial class BgpSession
     [LoggerMessage(EventId = 5013, EventName = "BgpConnected", Level = LogLevel.Debug, Message = "BGP session {Peer}: TCP connected {Local} -> {Remote}")]
     private static partial void LogConnected(ILogger logger, string peer, EndPoint? local, EndPoint? remote);
 }
+
+internal sealed partial class BgpSession
+{
+    [LoggerMessage(EventId = 5014, EventName = "BgpAccepted", Level = LogLevel.Debug, Message = "BGP session {Peer}: accepted a connection {Remote} -> {Local} in {State}")]
+    private static partial void LogAccepted(ILogger logger, string peer, EndPoint? remote, EndPoint? local, LoadBalancer.Proto.Bgp.BgpState state);
+
+    [LoggerMessage(EventId = 5015, EventName = "BgpCollision", Level = LogLevel.Information,
+        Message = "BGP session {Peer}: connection collision (our identifier {LocalId}, the peer's {RemoteId}): keeping the connection {Kept}, closing the other with Cease 6/7")]
+    private static partial void LogCollision(ILogger logger, string peer, BgpId localId, BgpId remoteId, string kept);
+}

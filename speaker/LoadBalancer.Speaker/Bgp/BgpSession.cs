@@ -11,9 +11,12 @@ using Microsoft.Extensions.Logging;
 namespace LoadBalancer.Speaker.Bgp;
 
 /// <summary>
-/// One BGP session to one peer: dials out (MetalLB style; the peer is normally passive), runs the pure
-/// <see cref="BgpFsm"/> on a single loop that owns all state, reads on a second task (System.IO.Pipelines), and keeps
-/// the peer's copy of our routes in step with the desired set through an <see cref="AdjRibOut"/>.
+/// One BGP session to one peer: dials out (MetalLB style; the peer is normally passive) unless the peer is passive
+/// on our side, takes connections the peer opens (<see cref="Offer"/>, from the announcer's listener) and resolves
+/// connection collisions (RFC 4271 §6.8: a second connection is kept beside the first until the peer's OPEN decides
+/// which one survives), runs the pure <see cref="BgpFsm"/> on a single loop that owns all state, reads on a second
+/// task per connection (System.IO.Pipelines), and keeps the peer's copy of our routes in step with the desired set
+/// through an <see cref="AdjRibOut"/>.
 /// Routes the peer sends are decoded (malformed ones answered as RFC 7606 says) and dropped.
 /// </summary>
 internal sealed partial class BgpSession : IDisposable
@@ -28,6 +31,10 @@ internal sealed partial class BgpSession : IDisposable
     private sealed record RoutesChanged(Dictionary<IPNetwork, RouteAttributes> Routes) : Input;
     private sealed record RefreshRequested(int Connection) : Input;
     private sealed record StopRequested(BgpNotification? Notification, TaskCompletionSource Done) : Input;
+    private sealed record Accepted(Socket Socket) : Input;
+
+    /// <summary>A second connection to the peer, kept while a collision is pending (RFC 4271 §6.8); always one the peer opened.</summary>
+    private sealed record SecondConnection(Socket Socket, NetworkStream Stream, CancellationTokenSource Cts, int Id);
 
     private readonly BgpPeerSpec _spec;
     private readonly BgpAnnouncerOptions _options;
@@ -47,6 +54,10 @@ internal sealed partial class BgpSession : IDisposable
     private NetworkStream? _stream;
     private CancellationTokenSource? _connectionCts;
     private int _connection;
+    private int _connectionIds;
+    private bool _outbound;
+    private SecondConnection? _second;
+    private BgpFsmState? _secondFsm;
     private int _attempt;
     private int _failures;
     private BgpDecodeContext _context = new(false);
@@ -67,7 +78,7 @@ internal sealed partial class BgpSession : IDisposable
         _fsm = BgpFsmState.Initial(new BgpFsmConfig(spec.MyAsn, spec.PeerAsn, ResolveRouterId(null), spec.HoldTime, spec.KeepaliveTime,
             // The TCP connect gives up after connectTime; the FSM's ConnectRetryTimer dials again a second later, so a
             // timed-out attempt is always reported before the next one starts.
-            (spec.ConnectTime > TimeSpan.Zero ? spec.ConnectTime : TimeSpan.FromSeconds(5)) + TimeSpan.FromSeconds(1)));
+            (spec.ConnectTime > TimeSpan.Zero ? spec.ConnectTime : TimeSpan.FromSeconds(5)) + TimeSpan.FromSeconds(1), spec.Passive));
         _status = new BgpSessionStatus(spec.Name, nameof(BgpState.Idle), null, 0, null);
         _metrics.SetSession(spec.Name, false, 0);
         _inbox.Writer.TryWrite(new Fsm(new BgpEvent.Start(), 0));
@@ -86,6 +97,12 @@ internal sealed partial class BgpSession : IDisposable
     public BgpSessionStatus Status => _status;
 
     public void SetRoutes(Dictionary<IPNetwork, RouteAttributes> routes) => _inbox.Writer.TryWrite(new RoutesChanged(routes));
+
+    /// <summary>A TCP connection the peer opened to our listener; the session takes ownership of the socket.</summary>
+    public void Offer(Socket socket)
+    {
+        if (!_inbox.Writer.TryWrite(new Accepted(socket))) socket.Dispose();
+    }
 
     /// <summary>Stops the session: with a NOTIFICATION when given, else by closing the connection (graceful restart keeps our routes at the peer).</summary>
     public async Task StopAsync(BgpNotification? notification, CancellationToken cancellationToken)
@@ -119,6 +136,7 @@ internal sealed partial class BgpSession : IDisposable
         }
         finally
         {
+            CloseSecond();
             CloseConnection();
             foreach (var t in _timers) t?.Dispose();
             _metrics.RemoveSession(_spec.Name);
@@ -130,7 +148,14 @@ internal sealed partial class BgpSession : IDisposable
     {
         switch (input)
         {
-            case Fsm f when f.Connection == _connection || f.Event is BgpEvent.Start:
+            case Fsm f when _second is not null && f.Connection == _second.Id:
+                await StepSecondAsync(f.Event).ConfigureAwait(false);
+                break;
+            case Fsm { Event: BgpEvent.OpenReceived open } f when f.Connection == _connection && _second is not null:
+                // The peer's OPEN on our first connection while it has a second one open: RFC 4271 §6.8.
+                if (await CollideAsync(open.Open, onSecond: false).ConfigureAwait(false)) await StepAsync(f.Event).ConfigureAwait(false);
+                break;
+            case Fsm f when (f.Connection == _connection && f.Connection != 0) || f.Event is BgpEvent.Start:
                 await StepAsync(f.Event).ConfigureAwait(false);
                 break;
             case TimerFired t when t.Version == _timerVersions[(int)t.Kind]:
@@ -150,6 +175,7 @@ internal sealed partial class BgpSession : IDisposable
                 }
                 LogConnected(_logger, _spec.Name, c.Socket.LocalEndPoint, c.Socket.RemoteEndPoint);
                 AttachConnection(c.Socket);
+                _outbound = true;
                 _fsm = _fsm with { Config = _fsm.Config with { LocalBgpId = ResolveRouterId(c.Socket.LocalEndPoint as IPEndPoint) } };
                 await StepAsync(new BgpEvent.TcpConnected(true)).ConfigureAwait(false);
                 break;
@@ -166,8 +192,12 @@ internal sealed partial class BgpSession : IDisposable
                 _rib.PeerLost();
                 await FlushAsync().ConfigureAwait(false);
                 break;
+            case Accepted a:
+                await AcceptAsync(a.Socket).ConfigureAwait(false);
+                break;
             case StopRequested s:
                 _stopping = true;
+                CloseSecond();
                 if (s.Notification is not null) await StepAsync(new BgpEvent.Stop(s.Notification)).ConfigureAwait(false);
                 CloseConnection();
                 _fsm = _fsm with { State = BgpState.Idle };
@@ -185,7 +215,168 @@ internal sealed partial class BgpSession : IDisposable
         _fsm = transition.State;
         foreach (var action in transition.Actions)
             await ExecuteAsync(action).ConfigureAwait(false);
+        if (_fsm.State is BgpState.Idle or BgpState.Connect or BgpState.Active && _second is not null && !_stopping)
+        {
+            // The first connection failed while the peer's second one is still opening: carry on with that one.
+            SetTimer(TimerKind.Restart, TimeSpan.Zero);
+            SetTimer(TimerKind.ConnectRetry, TimeSpan.Zero);
+            PromoteSecond();
+        }
         if (_fsm.State != before) Publish(_fsm.LastError);
+    }
+
+    /// <summary>A connection the peer opened: it replaces a connection attempt, waits beside an opening connection for the collision decision, or is refused.</summary>
+    private async Task AcceptAsync(Socket socket)
+    {
+        LogAccepted(_logger, _spec.Name, socket.RemoteEndPoint, socket.LocalEndPoint, _fsm.State);
+        if (_stopping)
+        {
+            socket.Dispose();
+            return;
+        }
+        try
+        {
+            ConfigureSocket(socket);
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return;
+        }
+        if (_fsm.State == BgpState.Idle)
+        {
+            // Waiting out the restart backoff: the peer is ready now, so start at once.
+            SetTimer(TimerKind.Restart, TimeSpan.Zero);
+            await StepAsync(new BgpEvent.Start()).ConfigureAwait(false);
+        }
+        switch (_fsm.State)
+        {
+            case BgpState.Connect or BgpState.Active:
+                _attempt++; // a dial still in flight is dropped when it completes
+                AttachConnection(socket);
+                _outbound = false;
+                _fsm = _fsm with { Config = _fsm.Config with { LocalBgpId = ResolveRouterId(socket.LocalEndPoint as IPEndPoint) } };
+                await StepAsync(new BgpEvent.TcpConnected(false)).ConfigureAwait(false);
+                break;
+            case BgpState.OpenSent or BgpState.OpenConfirm when _second is null && _outbound:
+                var stream = new NetworkStream(socket, ownsSocket: true);
+                _second = new SecondConnection(socket, stream, new CancellationTokenSource(), ++_connectionIds);
+                _ = ReadLoopAsync(stream, _second.Id, _second.Cts.Token);
+                var config = _fsm.Config with { LocalBgpId = ResolveRouterId(socket.LocalEndPoint as IPEndPoint) };
+                _secondFsm = new BgpFsmState(BgpState.Active, config);
+                await StepSecondAsync(new BgpEvent.TcpConnected(false)).ConfigureAwait(false);
+                break;
+            default:
+                // Established (RFC 4271 §6.8: the new connection is closed), or a second connection is already pending.
+                LogNotificationSent(_logger, _spec.Name, BgpNotification.Cease(BgpCeaseSubcode.ConnectionCollisionResolution).ToString());
+                using (var stream2 = new NetworkStream(socket, ownsSocket: true))
+                {
+                    await WriteQuietlyAsync(stream2, BgpNotification.Cease(BgpCeaseSubcode.ConnectionCollisionResolution).ToArray(), default).ConfigureAwait(false);
+                }
+                break;
+        }
+    }
+
+    /// <summary>The FSM of the second connection; it only gets as far as OpenSent: the peer's OPEN on either connection decides the collision.</summary>
+    private async Task StepSecondAsync(BgpEvent e)
+    {
+        if (_second is null || _secondFsm is null) return;
+        if (e is BgpEvent.OpenReceived open)
+        {
+            if (await CollideAsync(open.Open, onSecond: true).ConfigureAwait(false)) await StepAsync(e).ConfigureAwait(false);
+            return;
+        }
+        var transition = BgpFsm.Step(_secondFsm, e);
+        _secondFsm = transition.State;
+        foreach (var action in transition.Actions)
+        {
+            switch (action)
+            {
+                case BgpAction.SendOpen:
+                    await WriteQuietlyAsync(_second.Stream, BuildOpen(_secondFsm.Config.LocalBgpId).ToArray(), _second.Cts.Token).ConfigureAwait(false);
+                    break;
+                case BgpAction.SendNotification n:
+                    LogNotificationSent(_logger, _spec.Name, n.Notification.ToString());
+                    await WriteQuietlyAsync(_second.Stream, n.Notification.ToArray(), _second.Cts.Token).ConfigureAwait(false);
+                    break;
+            }
+            if (_second is null) return;
+        }
+        if (_secondFsm.State == BgpState.Idle) CloseSecond();
+    }
+
+    /// <summary>
+    /// The peer's OPEN arrived on one of two connections: RFC 4271 §6.8 picks the survivor, the other is closed with
+    /// CEASE / Connection Collision Resolution. True when the OPEN is to be processed on the (then only) connection.
+    /// </summary>
+    private async Task<bool> CollideAsync(BgpOpen open, bool onSecond)
+    {
+        var local = onSecond ? _secondFsm!.Config.LocalBgpId : _fsm.Config.LocalBgpId;
+        var outcome = BgpFsm.ResolveCollision(local, open.BgpIdentifier, _fsm.State, _outbound, newOutbound: false);
+        var collisionCease = BgpNotification.Cease(BgpCeaseSubcode.ConnectionCollisionResolution);
+        if (outcome == BgpCollision.CloseExisting)
+        {
+            LogCollision(_logger, _spec.Name, new BgpId(local), new BgpId(open.BgpIdentifier), "the peer opened");
+            LogNotificationSent(_logger, _spec.Name, collisionCease.ToString());
+            if (_stream is not null) await WriteQuietlyAsync(_stream, collisionCease.ToArray(), _connectionCts?.Token ?? default).ConfigureAwait(false);
+            CloseConnection();
+            SetTimer(TimerKind.Hold, TimeSpan.Zero);
+            SetTimer(TimerKind.Keepalive, TimeSpan.Zero);
+            SetTimer(TimerKind.ConnectRetry, TimeSpan.Zero);
+            PromoteSecond();
+            Publish(null);
+            return onSecond;
+        }
+        // CloseNew (or None, which cannot happen while the first connection is open): the second connection goes.
+        LogCollision(_logger, _spec.Name, new BgpId(local), new BgpId(open.BgpIdentifier), _outbound ? "we opened" : "the peer opened first");
+        LogNotificationSent(_logger, _spec.Name, collisionCease.ToString());
+        await WriteQuietlyAsync(_second!.Stream, collisionCease.ToArray(), _second.Cts.Token).ConfigureAwait(false);
+        CloseSecond();
+        return !onSecond;
+    }
+
+    /// <summary>A BGP Identifier that logs as a dotted quad.</summary>
+    private readonly record struct BgpId(uint Value)
+    {
+        public override string ToString() => $"{Value >> 24}.{(Value >> 16) & 0xff}.{(Value >> 8) & 0xff}.{Value & 0xff}";
+    }
+
+    /// <summary>The second connection becomes the session's connection, in OpenSent.</summary>
+    private void PromoteSecond()
+    {
+        var second = _second!;
+        CloseConnection();
+        _socket = second.Socket;
+        _stream = second.Stream;
+        _connectionCts = second.Cts;
+        _connection = second.Id;
+        _outbound = false;
+        _fsm = _secondFsm! with { Config = _secondFsm.Config with { Passive = _spec.Passive } };
+        _second = null;
+        _secondFsm = null;
+        SetTimer(TimerKind.Hold, BgpFsmConfig.LargeHoldTime);
+    }
+
+    private void CloseSecond()
+    {
+        if (_second is null) return;
+        try { _second.Cts.Cancel(); } catch (ObjectDisposedException) { }
+        _second.Cts.Dispose();
+        try { _second.Socket.Shutdown(SocketShutdown.Both); } catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
+        _second.Stream.Dispose();
+        _second = null;
+        _secondFsm = null;
+    }
+
+    private static async Task WriteQuietlyAsync(NetworkStream stream, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
     }
 
     private async Task ExecuteAsync(BgpAction action)
@@ -199,7 +390,7 @@ internal sealed partial class BgpSession : IDisposable
                 CloseConnection();
                 break;
             case BgpAction.SendOpen:
-                await SendAsync(BuildOpen().ToArray()).ConfigureAwait(false);
+                await SendAsync(BuildOpen(_fsm.Config.LocalBgpId).ToArray()).ConfigureAwait(false);
                 break;
             case BgpAction.SendKeepalive:
                 await SendAsync(BgpFraming.Keepalive()).ConfigureAwait(false);
@@ -282,7 +473,7 @@ internal sealed partial class BgpSession : IDisposable
         return hash == 0 ? 1 : hash;
     }
 
-    private BgpOpen BuildOpen()
+    private BgpOpen BuildOpen(uint bgpId)
     {
         List<BgpCapability> caps =
         [
@@ -299,7 +490,7 @@ internal sealed partial class BgpSession : IDisposable
         }
         var hold = (ushort)Math.Clamp((int)_spec.HoldTime.TotalSeconds, 0, ushort.MaxValue);
         if (hold is 1 or 2) hold = 3;
-        return BgpOpen.Create(_spec.MyAsn, hold, _fsm.Config.LocalBgpId, caps);
+        return BgpOpen.Create(_spec.MyAsn, hold, bgpId, caps);
     }
 
     private void StartConnect()
@@ -343,11 +534,8 @@ internal sealed partial class BgpSession : IDisposable
         var socket = _options.SocketFactory?.Invoke(family) ?? new Socket(family, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            socket.NoDelay = true;
             if (_spec.SourceAddress is { } source) socket.Bind(new IPEndPoint(source, 0));
-            // RFC 4271 §5.1.3 practice: eBGP to a directly connected peer uses TTL 1 unless multihop is allowed.
-            var ebgp = _spec.MyAsn != _spec.PeerAsn;
-            socket.Ttl = (short)(ebgp && !_spec.EbgpMultiHop ? 1 : 255);
+            ConfigureSocket(socket);
             if (!string.IsNullOrEmpty(_spec.Password) && !TcpMd5.TrySet(socket, _spec.PeerAddress, _spec.Password))
                 throw new ArgumentException("password: TCP MD5 keys are at most 80 octets");
             return socket;
@@ -359,13 +547,22 @@ internal sealed partial class BgpSession : IDisposable
         }
     }
 
+    /// <summary>Options of every session socket, dialled or accepted.</summary>
+    private void ConfigureSocket(Socket socket)
+    {
+        socket.NoDelay = true;
+        // RFC 4271 §5.1.3 practice: eBGP to a directly connected peer uses TTL 1 unless multihop is allowed.
+        var ebgp = _spec.MyAsn != _spec.PeerAsn;
+        socket.Ttl = (short)(ebgp && !_spec.EbgpMultiHop ? 1 : 255);
+    }
+
     private void AttachConnection(Socket socket)
     {
         CloseConnection();
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _connectionCts = new CancellationTokenSource();
-        var connection = ++_connection;
+        var connection = _connection = ++_connectionIds;
         _context = new BgpDecodeContext(false);
         _ = ReadLoopAsync(_stream, connection, _connectionCts.Token);
     }
@@ -373,7 +570,7 @@ internal sealed partial class BgpSession : IDisposable
     private void CloseConnection()
     {
         if (_socket is null) return;
-        _connection++; // events of the old connection are stale from now on
+        _connection = 0; // events of the old connection are stale from now on
         try { _connectionCts?.Cancel(); } catch (ObjectDisposedException) { }
         _connectionCts?.Dispose();
         _connectionCts = null;

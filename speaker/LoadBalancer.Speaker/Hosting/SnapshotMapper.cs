@@ -153,7 +153,7 @@ internal static class SnapshotMapper
                 }
             }
             peers.Add(new PeerInput(new BgpPeerSpec(p.Name, p.PeerAddress, (ushort)p.PeerPort, p.MyAsn, p.PeerAsn, p.SourceAddress, p.RouterId,
-                p.HoldTime, p.KeepaliveTime, p.ConnectTime ?? TimeSpan.FromSeconds(10), password, p.EbgpMultiHop, p.EnableGracefulRestart, p.BfdProfile),
+                p.HoldTime, p.KeepaliveTime, p.ConnectTime ?? TimeSpan.FromSeconds(10), password, p.EbgpMultiHop, p.EnableGracefulRestart, p.BfdProfile, p.Passive),
                 Selectors(p.NodeSelectors)));
         }
         return new PlannerConfig(pools, l2, bgp, peers.ToImmutable());

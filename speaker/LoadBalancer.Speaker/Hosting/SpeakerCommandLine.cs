@@ -22,6 +22,7 @@ internal static class SpeakerCommandLine
           --dataplane nftables|off    program forwarding for LB IPs (default nftables)
           --layer2 on|off             answer ARP/NDP (default on)
           --bgp on|off                run BGP sessions (default on)
+          --bgp-listen-port PORT      TCP port where BGP peers may connect (passive peers, collisions; default 179, 0 = off)
           --probe-port PORT           UDP port for speaker-to-speaker probes (default 7947)
           --probe-key-file PATH       shared probe key, at least 16 bytes (default /etc/loadbalancer/probe/key;
                                       missing: no probing, liveness from Leases only)
@@ -80,6 +81,11 @@ internal static class SpeakerCommandLine
         }
         if (Get("layer2") is { } l2) { if (TryOnOff(l2, out var b)) o = o with { Layer2 = b }; else errors.Add($"--layer2: \"{l2}\" is not on or off"); }
         if (Get("bgp") is { } bgp) { if (TryOnOff(bgp, out var b)) o = o with { Bgp = b }; else errors.Add($"--bgp: \"{bgp}\" is not on or off"); }
+        if (Get("bgp-listen-port") is { } blp)
+        {
+            if (int.TryParse(blp, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 0 and < 65536) o = o with { BgpListenPort = p };
+            else errors.Add($"--bgp-listen-port: \"{blp}\" is not a port (0 = off, 1-65535)");
+        }
         if (Get("probe-port") is { } pp)
         {
             if (int.TryParse(pp, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and < 65536) o = o with { ProbePort = p };

@@ -20,6 +20,8 @@ internal sealed record SpeakerOptions
     public DataPlaneMode DataPlane { get; init; } = DataPlaneMode.Nftables;
     public bool Layer2 { get; init; } = true;
     public bool Bgp { get; init; } = true;
+    /// <summary>TCP port on which BGP peers may connect to this speaker (passive peers, collisions); 0: never listen.</summary>
+    public int BgpListenPort { get; init; } = 179;
     /// <summary>UDP port of the peer prober (BFD-style probes between speakers).</summary>
     public int ProbePort { get; init; } = 7947;
     /// <summary>File holding the probes' shared HMAC key (mounted from a Secret); missing: probing off, Leases only.</summary>
@@ -35,5 +37,5 @@ internal sealed record SpeakerOptions
     public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromSeconds(30);
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"node={NodeName} namespace={Namespace} kubeconfig={Kubeconfig ?? "(in-cluster)"} metrics={MetricsAddress?.ToString() ?? "off"} lease={LeaseDuration.TotalSeconds}s/{RenewPeriod.TotalSeconds}s dataplane={DataPlane} layer2={Layer2} bgp={Bgp} probe-port={ProbePort} probe-key-file={ProbeKeyFile} interfaces=[{string.Join(",", Interfaces)}] class={LoadBalancerClass}");
+        $"node={NodeName} namespace={Namespace} kubeconfig={Kubeconfig ?? "(in-cluster)"} metrics={MetricsAddress?.ToString() ?? "off"} lease={LeaseDuration.TotalSeconds}s/{RenewPeriod.TotalSeconds}s dataplane={DataPlane} layer2={Layer2} bgp={Bgp} bgp-listen-port={BgpListenPort} probe-port={ProbePort} probe-key-file={ProbeKeyFile} interfaces=[{string.Join(",", Interfaces)}] class={LoadBalancerClass}");
 }

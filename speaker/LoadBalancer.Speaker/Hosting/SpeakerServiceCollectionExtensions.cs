@@ -75,7 +75,7 @@ internal static class SpeakerServiceCollectionExtensions
             services.TryAddSingleton<ILayer2Announcer, DisabledLayer2Announcer>();
         }
         services.TryAddSingleton<IBgpAnnouncer>(sp => new BgpAnnouncer(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new BgpAnnouncerOptions { ListenPort = options.BgpListenPort }));
         services.TryAddSingleton(sp => new HealthCheckServer(sp.GetRequiredService<ILogger<HealthCheckServer>>(), new HealthCheckServerOptions()));
         services.TryAddSingleton<IDataPlane>(sp => new NftDataPlane(sp.GetRequiredService<ILogger<NftDataPlane>>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), DataPlaneOptions(options),

@@ -51,13 +51,11 @@ public abstract class BgpLab : IAsyncLifetime
     /// <summary>Whether this daemon installs BGP routes in the router's kernel table (gobgpd and exabgp do not here).</summary>
     public virtual bool InstallsKernelRoutes => true;
 
-    public virtual bool SupportsMd5 => true;
-
     /// <summary>Seconds a session may take to come up (gobgpd's first connect is slow).</summary>
     public virtual int EstablishSeconds => 20;
 
-    public BgpAnnouncer CreateAnnouncer(NetNamespace node, string nextHop6)
-        => new(Environment.GetEnvironmentVariable("LB_BGP_LOG") is { } log ? new FileLogger<BgpAnnouncer>(log) : NullLogger<BgpAnnouncer>.Instance, TimeProvider.System, new Meter("bgp-interop"), new BgpAnnouncerOptions
+    public BgpAnnouncer CreateAnnouncer(NetNamespace node, string nextHop6, Microsoft.Extensions.Logging.ILogger<BgpAnnouncer>? logger = null)
+        => new(logger ?? (Environment.GetEnvironmentVariable("LB_BGP_LOG") is { } log ? new FileLogger<BgpAnnouncer>(log) : NullLogger<BgpAnnouncer>.Instance), TimeProvider.System, new Meter("bgp-interop"), new BgpAnnouncerOptions
         {
             NextHopIPv6 = IPAddress.Parse(nextHop6),
             ReconnectBackoffMin = TimeSpan.FromMilliseconds(200),

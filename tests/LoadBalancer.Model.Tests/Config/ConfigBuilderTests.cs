@@ -183,7 +183,13 @@ public class ConfigBuilderTests
             Assert.Equal(179, p.PeerPort);
             Assert.Equal(IPAddress.Parse("198.51.100.1"), p.PeerAddress);
             Assert.False(p.IsIbgp);
+            Assert.False(p.Passive);
         }),
+        new("BGPPeer passive: the router dials the speaker", """
+            kind: BGPPeer
+            metadata: {name: p}
+            spec: {myASN: 64500, peerASN: 64501, peerAddress: 198.51.100.1, passive: true}
+            """, [], c => Assert.True(c.PeersByName["p"].Passive)),
         new("BGPPeer timers derive each other", """
             kind: BGPPeer
             metadata: {name: a}

@@ -112,4 +112,35 @@ public sealed class BgpFsmTests
     [InlineData(2u, 1u, false)]
     public void Collision_HigherIdentifierKeepsItsConnection(uint local, uint remote, bool closeOutbound)
         => Assert.Equal(closeOutbound, BgpFsm.CloseOutboundOnCollision(local, remote));
+
+    [Theory]
+    // We dialled first (existing outbound), the peer's connection came second (new inbound).
+    [InlineData(0xC000020Bu, 0xC0000201u, BgpState.OpenSent, true, false, BgpCollision.CloseNew)]       // our id higher: our dial survives
+    [InlineData(0xC000020Bu, 0xC0000201u, BgpState.OpenConfirm, true, false, BgpCollision.CloseNew)]
+    [InlineData(0xC0000101u, 0xC0000201u, BgpState.OpenSent, true, false, BgpCollision.CloseExisting)]  // peer's id higher: its dial survives
+    [InlineData(0xC0000101u, 0xC0000201u, BgpState.OpenConfirm, true, false, BgpCollision.CloseExisting)]
+    // The peer's connection came first (existing inbound), ours second (new outbound).
+    [InlineData(0xC000020Bu, 0xC0000201u, BgpState.OpenConfirm, false, true, BgpCollision.CloseExisting)]
+    [InlineData(0xC0000101u, 0xC0000201u, BgpState.OpenConfirm, false, true, BgpCollision.CloseNew)]
+    [InlineData(0xC0000101u, 0xC0000201u, BgpState.OpenSent, false, true, BgpCollision.CloseNew)]
+    // Established always wins; before OpenSent there is nothing to collide with; same direction: the older attempt goes.
+    [InlineData(0xC000020Bu, 0xC0000201u, BgpState.Established, false, true, BgpCollision.CloseNew)]
+    [InlineData(0xC0000101u, 0xC0000201u, BgpState.Established, true, false, BgpCollision.CloseNew)]
+    [InlineData(0xC0000101u, 0xC0000201u, BgpState.Active, true, false, BgpCollision.None)]
+    [InlineData(0xC0000101u, 0xC0000201u, BgpState.Connect, true, false, BgpCollision.None)]
+    [InlineData(0xC0000101u, 0xC0000201u, BgpState.OpenSent, false, false, BgpCollision.CloseExisting)]
+    public void ResolveCollision_FollowsRfc4271Section6_8(uint local, uint remote, BgpState existing, bool existingOutbound, bool newOutbound, BgpCollision expected)
+        => Assert.Equal(expected, BgpFsm.ResolveCollision(local, remote, existing, existingOutbound, newOutbound));
+
+    [Fact]
+    public void Collision_BothSidesAgreeWhichConnectionSurvives()
+    {
+        // Each side sees its own dial as outbound: for any pair of identifiers they must close the same TCP connection.
+        foreach (var (a, b) in new[] { (1u, 2u), (2u, 1u), (0xC0000201u, 0xC000020Bu) })
+        {
+            var aClosesItsDial = BgpFsm.ResolveCollision(a, b, BgpState.OpenConfirm, true, false) == BgpCollision.CloseExisting;
+            var bClosesItsAccept = BgpFsm.ResolveCollision(b, a, BgpState.OpenConfirm, false, true) == BgpCollision.CloseExisting;
+            Assert.Equal(aClosesItsDial, bClosesItsAccept);
+        }
+    }
 }

@@ -20,7 +20,7 @@ public sealed class BgpAnnouncerTests
         => new(peer, IPNetwork.Parse(prefix), [.. communities], [(64513u, 1u, 2u)], localPref);
 
     private static BgpAnnouncer Create(TimeProvider time, Meter? meter = null) => new(NullLogger<BgpAnnouncer>.Instance, time,
-        meter ?? new Meter("test"), new BgpAnnouncerOptions { NextHopIPv6 = IPAddress.Parse("2001:db8::11"), ReconnectBackoffMin = TimeSpan.FromMilliseconds(50), ReconnectBackoffMax = TimeSpan.FromMilliseconds(200), JitterSeed = 1 });
+        meter ?? new Meter("test"), new BgpAnnouncerOptions { ListenPort = 0, NextHopIPv6 = IPAddress.Parse("2001:db8::11"), ReconnectBackoffMin = TimeSpan.FromMilliseconds(50), ReconnectBackoffMax = TimeSpan.FromMilliseconds(200), JitterSeed = 1 });
 
     private static async Task WaitForAsync(Func<bool> condition, string what, int seconds = 10)
     {

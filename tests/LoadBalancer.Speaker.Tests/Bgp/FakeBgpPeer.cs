@@ -16,6 +16,8 @@ internal sealed class FakeBgpPeer : IAsyncDisposable
     private readonly Channel<(BgpMessageType Type, byte[] Message)> _received = Channel.CreateUnbounded<(BgpMessageType, byte[])>();
     private readonly List<Socket> _connections = [];
     private readonly CancellationTokenSource _cts = new();
+    private readonly List<(int Connection, BgpMessageType Type, byte[] Message)> _log = [];
+    private int _accepted;
 
     public FakeBgpPeer(uint asn = 64512, ushort holdTime = 9, bool respond = true)
     {
@@ -37,6 +39,65 @@ internal sealed class FakeBgpPeer : IAsyncDisposable
     public ushort Port => (ushort)((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public Socket? Current { get { lock (_connections) return _connections.LastOrDefault(); } }
+
+    /// <summary>Connections the speaker opened to this peer (not counting the ones this peer dialled).</summary>
+    public int AcceptedConnections => Volatile.Read(ref _accepted);
+
+    /// <summary>The BGP Identifier in this peer's OPENs (192.0.2.1).</summary>
+    public const uint BgpId = 0xC0000201;
+
+    /// <summary>Every message received, with the index of the connection it came on (in order of connection).</summary>
+    public List<(int Connection, BgpMessageType Type, byte[] Message)> Log { get { lock (_log) return [.. _log]; } }
+
+    /// <summary>Opens a connection to the speaker's listener and sends this peer's OPEN at once (the active side); returns its index.</summary>
+    public async Task<int> DialAsync(int port, IPAddress? from = null)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (from is not null) socket.Bind(new IPEndPoint(from, 0));
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), _cts.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        int index;
+        lock (_connections)
+        {
+            _connections.Add(socket);
+            index = _connections.Count - 1;
+        }
+        await socket.SendAsync(Open().ToArray(), SocketFlags.None); // before reading: our KEEPALIVE must not overtake it
+        _ = ReadLoopAsync(socket, index, dialled: true);
+        return index;
+    }
+
+    /// <summary>Sends this peer's OPEN and a KEEPALIVE on connection <paramref name="index"/>.</summary>
+    public async Task SendOpenOnAsync(int index)
+    {
+        Socket s;
+        lock (_connections) s = _connections[index];
+        await s.SendAsync(Open().ToArray(), SocketFlags.None);
+        await s.SendAsync(BgpFraming.Keepalive(), SocketFlags.None);
+    }
+
+    /// <summary>Waits for a message of <paramref name="type"/> on connection <paramref name="index"/>.</summary>
+    public async Task<byte[]> WaitOnAsync(int index, BgpMessageType type, int seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var hit = Log.FirstOrDefault(m => m.Connection == index && m.Type == type);
+            if (hit.Message is not null) return hit.Message;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no {type} on connection {index} within {seconds} s");
+            await Task.Delay(10);
+        }
+    }
+
+    private BgpOpen Open() => BgpOpen.Create(Asn, HoldTime, BgpId, [new MultiprotocolCapability(BgpAfi.IPv4, BgpSafi.Unicast),
+        new MultiprotocolCapability(BgpAfi.IPv6, BgpSafi.Unicast), new RouteRefreshCapability(), new ExtendedMessageCapability()]);
 
     public async Task<(BgpMessageType Type, byte[] Message)> NextAsync(Func<BgpMessageType, byte[], bool>? match = null, int seconds = 10)
     {
@@ -69,8 +130,14 @@ internal sealed class FakeBgpPeer : IAsyncDisposable
             while (!_cts.IsCancellationRequested)
             {
                 var socket = await _listener.AcceptSocketAsync(_cts.Token);
-                lock (_connections) _connections.Add(socket);
-                _ = ReadLoopAsync(socket);
+                int index;
+                lock (_connections)
+                {
+                    _connections.Add(socket);
+                    index = _connections.Count - 1;
+                }
+                Interlocked.Increment(ref _accepted);
+                _ = ReadLoopAsync(socket, index, dialled: false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
@@ -78,7 +145,7 @@ internal sealed class FakeBgpPeer : IAsyncDisposable
         }
     }
 
-    private async Task ReadLoopAsync(Socket socket)
+    private async Task ReadLoopAsync(Socket socket, int index, bool dialled)
     {
         var buffer = new byte[1 << 20];
         var filled = 0;
@@ -93,11 +160,14 @@ internal sealed class FakeBgpPeer : IAsyncDisposable
                 {
                     var message = buffer.AsSpan(0, length).ToArray();
                     _received.Writer.TryWrite((type, message));
-                    if (type == BgpMessageType.Open && Respond)
+                    lock (_log) _log.Add((index, type, message));
+                    if (type == BgpMessageType.Open && dialled)
                     {
-                        var open = BgpOpen.Create(Asn, HoldTime, 0xC0000201, [new MultiprotocolCapability(BgpAfi.IPv4, BgpSafi.Unicast),
-                            new MultiprotocolCapability(BgpAfi.IPv6, BgpSafi.Unicast), new RouteRefreshCapability(), new ExtendedMessageCapability()]);
-                        await socket.SendAsync(open.ToArray(), SocketFlags.None);
+                        await socket.SendAsync(BgpFraming.Keepalive(), SocketFlags.None); // our OPEN went out when we connected
+                    }
+                    else if (type == BgpMessageType.Open && Respond)
+                    {
+                        await socket.SendAsync(Open().ToArray(), SocketFlags.None);
                         await socket.SendAsync(BgpFraming.Keepalive(), SocketFlags.None);
                     }
                     buffer.AsSpan(length, filled - length).CopyTo(buffer);

@@ -26,4 +26,21 @@ public class SpeakerCommandLineTests
         Assert.Contains(result.Errors, e => e.Contains("--pod-cidrs", StringComparison.Ordinal) && e.Contains("198.51.100.0/99", StringComparison.Ordinal));
         Assert.Contains(result.Errors, e => e.Contains("--node-ips", StringComparison.Ordinal) && e.Contains("nope", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(null, 179)]
+    [InlineData("1179", 1179)]
+    [InlineData("0", 0)]
+    public void Parse_BgpListenPort_DefaultsTo179_ZeroTurnsItOff(string? value, int expected)
+    {
+        string[] args = value is null ? ["--node-name", "n1"] : ["--node-name", "n1", "--bgp-listen-port", value];
+        var result = SpeakerCommandLine.Parse(args, NoEnv);
+        Assert.Empty(result.Errors);
+        Assert.Equal(expected, result.Options!.BgpListenPort);
+    }
+
+    [Fact]
+    public void Parse_BadBgpListenPort_NamesTheFlag()
+        => Assert.Contains(SpeakerCommandLine.Parse(["--node-name", "n1", "--bgp-listen-port", "70000"], NoEnv).Errors,
+            e => e.Contains("--bgp-listen-port", StringComparison.Ordinal) && e.Contains("70000", StringComparison.Ordinal));
 }
