@@ -645,7 +645,12 @@ internal sealed partial class BgpSession : IDisposable
         var withdrawn = delta.WithdrawIPv4.Count + delta.WithdrawIPv6.Count;
         var announced = delta.Announce.Sum(g => g.Prefixes.Count);
         LogUpdatesSent(_logger, _spec.Name, messages, announced, withdrawn);
-        _status = _status with { PrefixesAdvertised = _rib.AdvertisedCount };
+        if (_status.PrefixesAdvertised != _rib.AdvertisedCount)
+        {
+            // The count is part of the BGPSession status users read (`kubectl get bgpsessions`); the host coalesces bursts.
+            _status = _status with { PrefixesAdvertised = _rib.AdvertisedCount };
+            _statusChanged(_status);
+        }
         var t = BgpFsm.Step(_fsm, new BgpEvent.UpdateSent());
         _fsm = t.State;
         foreach (var action in t.Actions) await ExecuteAsync(action).ConfigureAwait(false);

@@ -289,17 +289,28 @@ internal sealed partial class SpeakerReconciler : BackgroundService
     {
         try
         {
-            await foreach (var s in _sessions.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            // Bursts (a prefix count per UPDATE batch) collapse to the latest status per peer, and a status equal to
+            // the one last written is not written again.
+            var written = new Dictionary<string, BgpSessionStatus>(StringComparer.Ordinal);
+            var pending = new Dictionary<string, BgpSessionStatus>(StringComparer.Ordinal);
+            while (await _sessions.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
-                try
+                while (_sessions.Reader.TryRead(out var next)) pending[next.Peer] = next;
+                foreach (var s in pending.Values)
                 {
-                    _sessionPeers.Add(s.Peer);
-                    await _status.WriteSessionAsync(s, delete: false, ct).ConfigureAwait(false);
+                    if (written.TryGetValue(s.Peer, out var last) && last == s) continue;
+                    try
+                    {
+                        _sessionPeers.Add(s.Peer);
+                        await _status.WriteSessionAsync(s, delete: false, ct).ConfigureAwait(false);
+                        written[s.Peer] = s;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        Log.StatusFailed(_logger, e.Message);
+                    }
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    Log.StatusFailed(_logger, e.Message);
-                }
+                pending.Clear();
             }
         }
         catch (OperationCanceledException)

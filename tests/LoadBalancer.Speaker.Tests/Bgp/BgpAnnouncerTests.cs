@@ -37,6 +37,8 @@ public sealed class BgpAnnouncerTests
     {
         await using var fake = new FakeBgpPeer();
         await using var announcer = Create(TimeProvider.System);
+        var published = new System.Collections.Concurrent.ConcurrentQueue<BgpSessionStatus>();
+        announcer.SessionChanged += published.Enqueue;
         await announcer.SetDesiredAsync([Route("203.0.113.10/32", communities: 100), Route("203.0.113.11/32", communities: 100),
             Route("203.0.113.12/32", communities: 200), Route("2001:db8:100::10/128", communities: 100)], default);
         await announcer.SetPeersAsync([Peer(fake)], default);
@@ -61,6 +63,8 @@ public sealed class BgpAnnouncerTests
         Assert.Equal(IPAddress.Parse("2001:db8::11"), v6.Attributes.MpReach!.NextHop);
         await WaitForAsync(() => announcer.Sessions.Single().PrefixesAdvertised == 4, "4 prefixes advertised");
         Assert.Equal("Established", announcer.Sessions.Single().State);
+        // What BGPSession status shows (`kubectl get bgpsessions` PREFIXES) is published, not only kept inside.
+        await WaitForAsync(() => published.Any(p => p.State == "Established" && p.PrefixesAdvertised == 4), "4 prefixes published");
 
         // Withdraw one, change another's community, keep the rest: exactly one withdrawal and one announcement.
         await announcer.SetDesiredAsync([Route("203.0.113.10/32", communities: 100), Route("203.0.113.12/32", communities: 300),
@@ -70,6 +74,12 @@ public sealed class BgpAnnouncerTests
         var a = await fake.NextUpdateAsync();
         Assert.Equal(new[] { IPNetwork.Parse("203.0.113.12/32") }, a.Nlri.ToArray());
         Assert.Equal(new[] { 300u }, a.Attributes.Communities.ToArray());
+        // A change while Established is published too: the BGPSession status follows the prefix count.
+        await WaitForAsync(() => published.Any(p => p is { State: "Established", PrefixesAdvertised: 3 }), "3 prefixes published after the change");
+        // ... by the same session, not by a reconnect that happened to publish the new count.
+        var sinceUp = published.SkipWhile(p => p is not { State: "Established", PrefixesAdvertised: 4 }).TakeWhile(p => p.PrefixesAdvertised != 3).ToList();
+        Assert.NotEmpty(sinceUp);
+        Assert.All(sinceUp, p => Assert.Equal("Established", p.State));
     }
 
     [Fact]

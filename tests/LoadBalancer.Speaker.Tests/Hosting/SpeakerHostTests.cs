@@ -65,6 +65,13 @@ public class SpeakerHostTests
 
     private static bool Announces(SpeakerNode s, string ip) => s.Bgp.Routes.Any(r => r.Prefix.BaseAddress.ToString() == ip);
 
+    /// <summary>Exactly <paramref name="count"/> ServiceAnnouncements, each with its status written (created first, status patched after).</summary>
+    private static bool HasAnnouncements(SpeakerCluster c, int count)
+    {
+        var all = c.Announcements();
+        return all.Count == count && all.All(a => a["status"]?["node"] is not null);
+    }
+
     private static bool OwnsL2(SpeakerNode s, string ip) => s.Layer2.Current.Any(a => a.Ip.ToString() == ip);
 
     private static string[] EventLines(SpeakerCluster c) => [.. c.Events()
@@ -81,7 +88,7 @@ public class SpeakerHostTests
         c.SetServiceIp("default", "web", "203.0.113.10");
 
         await WaitForAsync(() => Announces(c["n1"], "203.0.113.10") && !Announces(c["n2"], "203.0.113.10") && !Announces(c["n3"], "203.0.113.10"), "only n1 announces");
-        await WaitForAsync(() => c.Announcements().Count == 1, "one ServiceAnnouncement");
+        await WaitForAsync(() => HasAnnouncements(c, 1), "one ServiceAnnouncement");
         var sa = Assert.Single(c.Announcements());
         Assert.Equal("n1", (string?)sa["status"]?["node"]);
         Assert.Equal("bgp", (string?)sa["status"]?["protocol"]);
@@ -96,7 +103,7 @@ public class SpeakerHostTests
         // Endpoints on n2 and n3: both announce.
         c.Server.ApplyYaml(Slice("web", "n2", "n3"));
         await WaitForAsync(() => Announces(c["n2"], "203.0.113.10") && Announces(c["n3"], "203.0.113.10") && !Announces(c["n1"], "203.0.113.10"), "n2 and n3 announce");
-        await WaitForAsync(() => c.Announcements().Count == 2, "two ServiceAnnouncements");
+        await WaitForAsync(() => HasAnnouncements(c, 2), "two ServiceAnnouncements");
 
         await WaitForAsync(() => EventLines(c).Length >= 4, "four events");
         var events = EventLines(c);
@@ -115,7 +122,7 @@ public class SpeakerHostTests
         c.Server.ApplyYaml(Slice("web", "n1"));
         c.SetServiceIp("default", "web", "203.0.113.20");
         await WaitForAsync(() => c.Speakers.All(s => Announces(s, "203.0.113.20")), "every node announces");
-        await WaitForAsync(() => c.Announcements().Count == 3, "three ServiceAnnouncements");
+        await WaitForAsync(() => HasAnnouncements(c, 3), "three ServiceAnnouncements");
         Assert.All(c.Speakers, s => Assert.Equal("router", Assert.Single(s.Bgp.Peers).Name));
 
         c.Server.ApplyYaml(Slice("web"));
@@ -136,7 +143,7 @@ public class SpeakerHostTests
         }
         var ips = Enumerable.Range(30, 6).Select(i => $"203.0.113.{i}").ToArray();
         await WaitForAsync(() => ips.All(ip => c.Speakers.Count(s => OwnsL2(s, ip)) == 1), "one owner per IP");
-        await WaitForAsync(() => c.Announcements().Count == 6, () => "six ServiceAnnouncements: "
+        await WaitForAsync(() => HasAnnouncements(c, 6), () => "six ServiceAnnouncements: "
             + string.Join(" ", c.Announcements().Select(a => (string?)a["metadata"]?["name"])) + " owners: " + string.Join(" ", c.Speakers.Select(s => s.Name + "=" + string.Join(",", s.Layer2.Current.Select(x => x.Ip)))));
         Assert.All(c.Announcements(), a => Assert.Equal("layer2", (string?)a["status"]?["protocol"]));
         // Owners agree with the election every speaker computes.
@@ -211,7 +218,7 @@ public class SpeakerHostTests
         const string ip = "203.0.113.10";
         c.SetServiceIp("default", "web", ip);
         await WaitForAsync(() => OwnsL2(c["n3"], ip), "n3 owns the IP");
-        await WaitForAsync(() => c.Announcements().Count == 1, "one ServiceAnnouncement");
+        await WaitForAsync(() => HasAnnouncements(c, 1), "one ServiceAnnouncement");
 
         var stopping = c["n3"];
         await stopping.StopAsync();
