@@ -406,7 +406,7 @@ internal sealed partial class ApiHandler
     {
         var bytes = await ReadBodyAsync(ctx).ConfigureAwait(false);
         var contentType = ctx.Request.ContentType ?? "";
-        if (contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)) return YamlJson.ParseObject(Encoding.UTF8.GetString(bytes));
+        if (contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)) return ApiYaml.ParseObject(Encoding.UTF8.GetString(bytes));
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
             throw new ApiException(415, "UnsupportedMediaType",
                 "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml " +

@@ -204,7 +204,7 @@ public sealed class KubeApiServer : IAsyncDisposable
     /// <summary>Creates or replaces every document of a YAML text (CRDs before the rest); returns the stored objects.</summary>
     public IReadOnlyList<JsonObject> ApplyYaml(string yaml)
     {
-        var docs = YamlJson.ParseDocuments(yaml).SelectMany(d => ApiJson.Str(d["kind"]) == "List" ? (d["items"] as JsonArray ?? []).OfType<JsonObject>() : [d]).ToList();
+        var docs = ApiYaml.ParseDocuments(yaml).SelectMany(d => ApiJson.Str(d["kind"]) == "List" ? (d["items"] as JsonArray ?? []).OfType<JsonObject>() : [d]).ToList();
         var result = new List<JsonObject>();
         foreach (var doc in docs.OrderBy(d => ApiJson.Str(d["kind"]) == "CustomResourceDefinition" ? 0 : ApiJson.Str(d["kind"]) == "Namespace" ? 1 : 2))
         {
