@@ -24,6 +24,28 @@ public sealed class RbacTests
         return granted;
     }
 
+    /// <summary>
+    /// Whether the RBAC of <paramref name="serviceAccount"/> lets it do <paramref name="verb"/> on the resource in
+    /// <paramref name="namespace"/> (empty: cluster-wide or a cluster-scoped resource), as the API server decides:
+    /// a ClusterRole bound by a ClusterRoleBinding applies everywhere, a Role only in its own namespace.
+    /// </summary>
+    internal static bool Allows(string serviceAccount, string group, string resource, string verb, string @namespace)
+    {
+        var objects = ManifestSet.Installed();
+        foreach (var binding in objects.Where(o => o.Kind is "RoleBinding" or "ClusterRoleBinding"))
+        {
+            if (!((JsonArray)binding.Body["subjects"]!).Any(s => s!["kind"].Str() == "ServiceAccount" && s["name"].Str() == serviceAccount)) continue;
+            if (binding.Kind == "RoleBinding" && binding.Namespace != @namespace) continue;
+            var roleRef = binding.Body["roleRef"]!;
+            var role = objects.Single(o => o.Kind == roleRef["kind"].Str() && o.Name == roleRef["name"].Str() && (o.Kind == "ClusterRole" || o.Namespace == binding.Namespace));
+            foreach (var rule in (JsonArray)role.Body["rules"]!)
+                if (((JsonArray)rule!["apiGroups"]!).Any(g => g.Str() == group) && ((JsonArray)rule["resources"]!).Any(r => r.Str() == resource)
+                    && ((JsonArray)rule["verbs"]!).Any(v => v.Str() == verb))
+                    return true;
+        }
+        return false;
+    }
+
     public static TheoryData<string, string> Components() => new()
     {
         { "controller", "loadbalancer-controller" },
