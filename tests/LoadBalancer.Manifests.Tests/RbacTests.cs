@@ -6,9 +6,9 @@ namespace LoadBalancer.Manifests.Tests;
 /// <summary>The RBAC in manifests/rbac against what each component's code calls (see <see cref="ApiAccessScanner"/>).</summary>
 public sealed class RbacTests
 {
-    internal static IReadOnlySet<Access> Granted(string serviceAccount)
+    /// <summary>Every permission bound to <paramref name="serviceAccount"/>, with the namespace a RoleBinding limits it to (null: a ClusterRoleBinding, everywhere).</summary>
+    private static IEnumerable<(Access Access, string? Namespace)> Bound(string serviceAccount)
     {
-        var granted = new HashSet<Access>();
         var objects = ManifestSet.Installed();
         foreach (var binding in objects.Where(o => o.Kind is "RoleBinding" or "ClusterRoleBinding"))
         {
@@ -19,10 +19,11 @@ public sealed class RbacTests
                 foreach (var g in (JsonArray)rule!["apiGroups"]!)
                     foreach (var r in (JsonArray)rule["resources"]!)
                         foreach (var v in (JsonArray)rule["verbs"]!)
-                            granted.Add(new Access(g.Str(), r.Str(), v.Str()));
+                            yield return (new Access(g.Str(), r.Str(), v.Str()), binding.Kind == "RoleBinding" ? binding.Namespace : null);
         }
-        return granted;
     }
+
+    internal static IReadOnlySet<Access> Granted(string serviceAccount) => Bound(serviceAccount).Select(b => b.Access).ToHashSet();
 
     /// <summary>
     /// Whether the RBAC of <paramref name="serviceAccount"/> lets it do <paramref name="verb"/> on the resource in
@@ -30,21 +31,7 @@ public sealed class RbacTests
     /// a ClusterRole bound by a ClusterRoleBinding applies everywhere, a Role only in its own namespace.
     /// </summary>
     internal static bool Allows(string serviceAccount, string group, string resource, string verb, string @namespace)
-    {
-        var objects = ManifestSet.Installed();
-        foreach (var binding in objects.Where(o => o.Kind is "RoleBinding" or "ClusterRoleBinding"))
-        {
-            if (!((JsonArray)binding.Body["subjects"]!).Any(s => s!["kind"].Str() == "ServiceAccount" && s["name"].Str() == serviceAccount)) continue;
-            if (binding.Kind == "RoleBinding" && binding.Namespace != @namespace) continue;
-            var roleRef = binding.Body["roleRef"]!;
-            var role = objects.Single(o => o.Kind == roleRef["kind"].Str() && o.Name == roleRef["name"].Str() && (o.Kind == "ClusterRole" || o.Namespace == binding.Namespace));
-            foreach (var rule in (JsonArray)role.Body["rules"]!)
-                if (((JsonArray)rule!["apiGroups"]!).Any(g => g.Str() == group) && ((JsonArray)rule["resources"]!).Any(r => r.Str() == resource)
-                    && ((JsonArray)rule["verbs"]!).Any(v => v.Str() == verb))
-                    return true;
-        }
-        return false;
-    }
+        => Bound(serviceAccount).Any(b => b.Access == new Access(group, resource, verb) && (b.Namespace is null || b.Namespace == @namespace));
 
     public static TheoryData<string, string> Components() => new()
     {
