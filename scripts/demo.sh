@@ -5,5 +5,6 @@
 #   dotnet run --project tests/LoadBalancer.Sandbox -c Release --no-build -- down
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The demo runs the JIT builds; the Native AOT publish (minutes) is for CI and the images.
+LB_SKIP_AOT=1 bash scripts/setup.sh
 exec dotnet run --project tests/LoadBalancer.Sandbox -c Release --no-build -- up "$@"

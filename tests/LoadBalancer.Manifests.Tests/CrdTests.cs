@@ -113,6 +113,22 @@ public sealed class CrdTests
         Assert.Equal("90s", props["holdTime"]!["default"].Str());
     }
 
+    [Theory]
+    [InlineData("0", true)]
+    [InlineData("30s", true)]
+    [InlineData("1m30s", true)]
+    [InlineData("500ms", true)] // a schema pattern cannot say "at least 1s": the CEL rule does (the emulator does not run CEL)
+    [InlineData("30", false)]
+    [InlineData("fast", false)]
+    public void L2_gratuitous_interval_takes_0_for_off_or_a_duration_and_a_cel_rule_bounds_it(string value, bool valid)
+    {
+        var field = (JsonObject)Schema("L2Advertisement")["properties"]!["spec"]!["properties"]!["gratuitousInterval"]!;
+        Assert.Equal(valid, SchemaValidator.Validate(JsonValue.Create(value), field).Count == 0);
+        var rule = ((JsonArray)field["x-kubernetes-validations"]!).Single()!["rule"].Str();
+        Assert.Contains("duration('1s')", rule, StringComparison.Ordinal);
+        Assert.Contains("duration('1h')", rule, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Defaults_follow_the_api()
     {

@@ -6,9 +6,9 @@ namespace LoadBalancer.Manifests.Tests;
 /// <summary>The RBAC in manifests/rbac against what each component's code calls (see <see cref="ApiAccessScanner"/>).</summary>
 public sealed class RbacTests
 {
-    internal static IReadOnlySet<Access> Granted(string serviceAccount)
+    /// <summary>Every permission bound to <paramref name="serviceAccount"/>, with the namespace a RoleBinding limits it to (null: a ClusterRoleBinding, everywhere).</summary>
+    private static IEnumerable<(Access Access, string? Namespace)> Bound(string serviceAccount)
     {
-        var granted = new HashSet<Access>();
         var objects = ManifestSet.Installed();
         foreach (var binding in objects.Where(o => o.Kind is "RoleBinding" or "ClusterRoleBinding"))
         {
@@ -19,10 +19,19 @@ public sealed class RbacTests
                 foreach (var g in (JsonArray)rule!["apiGroups"]!)
                     foreach (var r in (JsonArray)rule["resources"]!)
                         foreach (var v in (JsonArray)rule["verbs"]!)
-                            granted.Add(new Access(g.Str(), r.Str(), v.Str()));
+                            yield return (new Access(g.Str(), r.Str(), v.Str()), binding.Kind == "RoleBinding" ? binding.Namespace : null);
         }
-        return granted;
     }
+
+    internal static IReadOnlySet<Access> Granted(string serviceAccount) => Bound(serviceAccount).Select(b => b.Access).ToHashSet();
+
+    /// <summary>
+    /// Whether the RBAC of <paramref name="serviceAccount"/> lets it do <paramref name="verb"/> on the resource in
+    /// <paramref name="namespace"/> (empty: cluster-wide or a cluster-scoped resource), as the API server decides:
+    /// a ClusterRole bound by a ClusterRoleBinding applies everywhere, a Role only in its own namespace.
+    /// </summary>
+    internal static bool Allows(string serviceAccount, string group, string resource, string verb, string @namespace)
+        => Bound(serviceAccount).Any(b => b.Access == new Access(group, resource, verb) && (b.Namespace is null || b.Namespace == @namespace));
 
     public static TheoryData<string, string> Components() => new()
     {
@@ -39,14 +48,8 @@ public sealed class RbacTests
         Assert.True(missing.Count == 0, $"{component} calls the API without a grant in manifests/rbac/{component}.yaml: {string.Join(", ", missing)}");
     }
 
-    /// <summary>The reverse direction, for each component whose host composition has landed (the speaker's is added with it).</summary>
-    public static TheoryData<string, string> ComposedComponents() => new()
-    {
-        { "controller", "loadbalancer-controller" },
-    };
-
     [Theory]
-    [MemberData(nameof(ComposedComponents))]
+    [MemberData(nameof(Components))]
     public void Rbac_grants_nothing_the_code_does_not_call(string component, string serviceAccount)
     {
         var needed = ApiAccessScanner.ForComponent(Repo.Path_(component));
@@ -84,6 +87,21 @@ public sealed class RbacTests
             """, access);
         Assert.Equal(
             ["delete serviceannouncements.lb.baremetal.dev", "list ipaddresspools.lb.baremetal.dev", "patch bgppeers/status.lb.baremetal.dev", "patch services/status", "watch ipaddresspools.lb.baremetal.dev"],
+            access.Select(a => a.ToString()).Order(StringComparer.Ordinal));
+        // A component's own descriptor holder, and a helper that builds an informer over the descriptor it is given.
+        access.Clear();
+        ApiAccessScanner.Scan("""
+                Informer<T> Make<T>(ResourceType<T> type, InformerOptions o, bool config) where T : class, IKubeObject
+                {
+                    var inf = new Informer<T>(client, type, o, time, logger);
+                    return inf;
+                }
+                _secrets = Make(KubeResources.Secrets, local, false);
+                _sessions = Make(SpeakerResources.BgpSessions, local, true);
+            }
+            """, access);
+        Assert.Equal(
+            ["list bgpsessions.lb.baremetal.dev", "list secrets", "watch bgpsessions.lb.baremetal.dev", "watch secrets"],
             access.Select(a => a.ToString()).Order(StringComparer.Ordinal));
         // A component that uses the LeaderElector needs its Lease calls.
         Assert.Contains(new Access("coordination.k8s.io", "leases", "update"), ScanLibrary("LeaderElector"));

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using LoadBalancer.Yaml;
 
 namespace LoadBalancer.Migrate;
 

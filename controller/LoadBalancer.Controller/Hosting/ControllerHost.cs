@@ -28,7 +28,10 @@ internal static class ControllerHost
         builder.Services.TryAddSingleton<IKubeClient>(sp =>
         {
             var loggers = sp.GetRequiredService<ILoggerFactory>();
-            return options.Kubeconfig is { } path ? KubeClient.FromKubeConfig(path, null, loggers) : KubeClient.InCluster(loggers);
+            var clientOptions = options.Kubeconfig is { } path ? KubeClientOptions.FromKubeConfig(path) : KubeClientOptions.InCluster();
+            // Names the component in the API server's audit log and to API priority and fairness.
+            clientOptions.UserAgent = $"loadbalancer-controller/{typeof(ControllerHost).Assembly.GetName().Version?.ToString(3)}";
+            return new KubeClient(clientOptions, loggers);
         });
         builder.Services.AddSingleton<ControllerMetrics>();
         builder.Services.AddSingleton<ControllerState>();

@@ -98,6 +98,8 @@ internal static class SpeakerServiceCollectionExtensions
     private static KubeClient CreateClient(SpeakerOptions options, ILoggerFactory loggers)
     {
         var clientOptions = options.Kubeconfig is { } path ? KubeClientOptions.FromKubeConfig(path) : KubeClientOptions.InCluster();
+        // Names the component in the API server's audit log and to API priority and fairness.
+        clientOptions.UserAgent = $"loadbalancer-speaker/{typeof(SpeakerOptions).Assembly.GetName().Version?.ToString(3)}";
         return new KubeClient(clientOptions, loggers);
     }
 

@@ -13,7 +13,8 @@ internal sealed record Access(string Group, string Resource, string Verb)
 
 /// <summary>
 /// Derives the API access a component's code needs from its source: every <see cref="IKubeClient"/> call on a
-/// <c>KubeResources.X</c> / <c>ModelResources.X</c> descriptor, every Informer over one (list + watch), and the calls
+/// <c>KubeResources.X</c> / <c>ModelResources.X</c> / <c>SpeakerResources.X</c> descriptor (directly, or through a helper
+/// that takes a <c>ResourceType&lt;T&gt;</c>), every Informer over one (list + watch), and the calls
 /// inside the Kube library classes it uses (LeaderElector, EventRecorder, ...), found the same way.
 /// </summary>
 internal static partial class ApiAccessScanner
@@ -25,24 +26,34 @@ internal static partial class ApiAccessScanner
         ["ReplaceStatusAsync"] = ["update"], ["PatchStatusAsync"] = ["patch"],
     };
 
-    [GeneratedRegex(@"\.(GetAsync|ListAsync|WatchAsync|CreateAsync|ReplaceAsync|ReplaceStatusAsync|PatchAsync|PatchStatusAsync|DeleteAsync)\s*(<[^>(]*>)?\s*\(\s*(KubeResources|ModelResources)\.(\w+)")]
+    /// <summary>A descriptor reference: <c>KubeResources.X</c>, <c>ModelResources.X</c> or a component's own holder (<c>SpeakerResources.X</c>).</summary>
+    private const string Descriptor = @"(\w+Resources)\.(\w+)";
+
+    [GeneratedRegex(@"\.(GetAsync|ListAsync|WatchAsync|CreateAsync|ReplaceAsync|ReplaceStatusAsync|PatchAsync|PatchStatusAsync|DeleteAsync)\s*(<[^>(]*>)?\s*\(\s*" + Descriptor)]
     private static partial Regex Call();
 
-    [GeneratedRegex(@"new\s+Informer\s*<[^>]+>\s*\([^,()]+,\s*(KubeResources|ModelResources)\.(\w+)")]
+    [GeneratedRegex(@"new\s+Informer\s*<[^>]+>\s*\([^,()]+,\s*" + Descriptor)]
     private static partial Regex Informer();
 
-    /// <summary>Descriptor property name -> (group, plural), read from the real descriptors.</summary>
+    /// <summary>
+    /// Holder.Property -> (group, plural), read from the real descriptors: every static <c>ResourceType&lt;T&gt;</c>
+    /// property of a class named <c>*Resources</c> in the Kube and Model libraries and in the controller and speaker.
+    /// </summary>
     private static readonly Dictionary<string, (string Group, string Plural)> Descriptors = LoadDescriptors();
 
     private static Dictionary<string, (string, string)> LoadDescriptors()
     {
         var result = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
-        foreach (var holder in new[] { typeof(KubeResources), typeof(ModelResources) })
-            foreach (var p in holder.GetProperties(BindingFlags.Public | BindingFlags.Static))
+        var assemblies = new[] { typeof(KubeResources).Assembly, typeof(ModelResources).Assembly, Assembly.Load("LoadBalancer.Controller"), Assembly.Load("LoadBalancer.Speaker") };
+        foreach (var holder in assemblies.SelectMany(a => a.GetTypes()).Where(t => t.Name.EndsWith("Resources", StringComparison.Ordinal) && t.IsAbstract && t.IsSealed))
+            foreach (var p in holder.GetProperties(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+                         .Where(p => p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(ResourceType<>)))
             {
                 var value = p.GetValue(null)!;
                 var t = value.GetType();
-                result[$"{holder.Name}.{p.Name}"] = ((string)t.GetProperty("Group")!.GetValue(value)!, (string)t.GetProperty("Plural")!.GetValue(value)!);
+                var key = $"{holder.Name}.{p.Name}";
+                if (result.ContainsKey(key)) throw new InvalidOperationException($"two descriptor holders are named {holder.Name}");
+                result[key] = ((string)t.GetProperty("Group")!.GetValue(value)!, (string)t.GetProperty("Plural")!.GetValue(value)!);
             }
         return result;
     }
@@ -84,13 +95,20 @@ internal static partial class ApiAccessScanner
             var body = text[decl.Index..(next.Success ? next.Index : text.Length)];
             var calls = Regex.Matches(body, $@"\.(GetAsync|ListAsync|WatchAsync|CreateAsync|ReplaceAsync|ReplaceStatusAsync|PatchAsync|PatchStatusAsync|DeleteAsync)\s*(<[^>(]*>)?\s*\(\s*{Regex.Escape(param)}\s*,")
                 .Select(m => m.Groups[1].Value).Distinct().ToList();
-            if (calls.Count == 0) continue;
-            foreach (Match site in Regex.Matches(text, $@"\b{Regex.Escape(method)}\s*(<[^>()]*>)?\s*\(\s*(KubeResources|ModelResources)\.(\w+)"))
+            // An informer built over the parameter lists and watches it.
+            var informs = Regex.IsMatch(body, $@"new\s+Informer\s*<[^>]+>\s*\([^,()]+,\s*{Regex.Escape(param)}\s*,");
+            if (calls.Count == 0 && !informs) continue;
+            foreach (Match site in Regex.Matches(text, $@"\b{Regex.Escape(method)}\s*(<[^>()]*>)?\s*\(\s*" + Descriptor))
             {
                 var (group, plural) = Resolve(site.Groups[2].Value, site.Groups[3].Value);
                 foreach (var call in calls)
                     foreach (var verb in Verbs[call])
                         access.Add(new Access(group, call.Contains("Status", StringComparison.Ordinal) ? plural + "/status" : plural, verb));
+                if (informs)
+                {
+                    access.Add(new Access(group, plural, "list"));
+                    access.Add(new Access(group, plural, "watch"));
+                }
             }
         }
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using LoadBalancer.Migrate;
+using LoadBalancer.Yaml;
 
 namespace LoadBalancer.Manifests.Tests.Support;
 

@@ -1,11 +1,9 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LoadBalancer.Kube.Api;
 using LoadBalancer.Model.Config;
 using LoadBalancer.Model.Crds;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using LoadBalancer.Yaml;
 
 namespace LoadBalancer.Model.Tests.Support;
 
@@ -13,30 +11,7 @@ namespace LoadBalancer.Model.Tests.Support;
 internal static class YamlObjects
 {
     public static IReadOnlyList<JsonObject> Documents(string yaml)
-    {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(yaml));
-        return stream.Documents.Where(d => d.RootNode is YamlMappingNode).Select(d => (JsonObject)ToJson(d.RootNode)!).ToList();
-    }
-
-    private static JsonNode? ToJson(YamlNode node) => node switch
-    {
-        YamlMappingNode m => new JsonObject(m.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value!, ToJson(kv.Value)))),
-        YamlSequenceNode s => new JsonArray(s.Children.Select(ToJson).ToArray()),
-        YamlScalarNode sc => Scalar(sc),
-        _ => null,
-    };
-
-    private static JsonNode? Scalar(YamlScalarNode s)
-    {
-        var v = s.Value ?? "";
-        if (s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded) return JsonValue.Create(v);
-        if (v is "null" or "~" or "") return null;
-        if (v is "true") return JsonValue.Create(true);
-        if (v is "false") return JsonValue.Create(false);
-        if (long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
-        return JsonValue.Create(v);
-    }
+        => YamlJson.TryParseObjects(yaml, out var objects, out var error) ? objects : throw new InvalidOperationException("test YAML: " + error);
 
     /// <summary>Every CR and Namespace/Node in the YAML, by kind. Objects without a namespace go to loadbalancer-system.</summary>
     public static ClusterResources Resources(string yaml)

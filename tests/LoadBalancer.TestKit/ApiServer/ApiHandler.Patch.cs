@@ -53,7 +53,7 @@ internal sealed partial class ApiHandler
                     var manager = ctx.Request.Query["fieldManager"].ToString();
                     if (manager.Length == 0)
                         throw ApiException.BadRequest("PATCH, application/apply-patch+yaml requires fieldManager to be set");
-                    var applied = YamlJson.ParseObject(Encoding.UTF8.GetString(body));
+                    var applied = ApiYaml.ParseObject(Encoding.UTF8.GetString(body));
                     var appliedName = ApiJson.Str(applied["metadata"]?["name"]);
                     if (appliedName is not null && appliedName != name)
                         throw ApiException.BadRequest($"the name of the object ({appliedName}) does not match the name on the URL ({name})");

@@ -12,14 +12,16 @@ internal sealed partial class ApiHandler
     private readonly ObjectStore _store;
     private readonly KubeApiServerOptions _options;
     private readonly FaultInjector _faults;
+    private readonly ApiAccessLog _accesses;
     private readonly ServerSideApply _apply;
     private readonly CancellationToken _stopping;
 
-    public ApiHandler(ObjectStore store, KubeApiServerOptions options, FaultInjector faults, CancellationToken stopping)
+    public ApiHandler(ObjectStore store, KubeApiServerOptions options, FaultInjector faults, ApiAccessLog accesses, CancellationToken stopping)
     {
         _store = store;
         _options = options;
         _faults = faults;
+        _accesses = accesses;
         _stopping = stopping;
         _apply = new ServerSideApply();
     }
@@ -100,6 +102,8 @@ internal sealed partial class ApiHandler
         var q = ctx.Request.Query;
         var method = ctx.Request.Method;
         var ns = t.Namespace ?? "";
+        if (ApiAccessLog.Verb(method, t.Name is not null, t.LegacyWatch || q["watch"] == "true" || q["watch"] == "1") is { } verb)
+            _accesses.Record(new ApiAccess(ctx.Request.Headers.UserAgent.ToString(), t.Type.Group, t.Subresource is null ? t.Type.Plural : t.Type.Plural + "/" + t.Subresource, verb, ns));
         var dryRun = q.ContainsKey("dryRun");
         switch (method)
         {
@@ -406,7 +410,7 @@ internal sealed partial class ApiHandler
     {
         var bytes = await ReadBodyAsync(ctx).ConfigureAwait(false);
         var contentType = ctx.Request.ContentType ?? "";
-        if (contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)) return YamlJson.ParseObject(Encoding.UTF8.GetString(bytes));
+        if (contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)) return ApiYaml.ParseObject(Encoding.UTF8.GetString(bytes));
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
             throw new ApiException(415, "UnsupportedMediaType",
                 "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml " +

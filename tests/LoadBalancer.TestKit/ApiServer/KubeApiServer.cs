@@ -22,12 +22,14 @@ public sealed class KubeApiServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ObjectStore _store;
     private readonly FaultInjector _faults;
+    private readonly ApiAccessLog _accesses;
     private readonly CancellationTokenSource _stopping;
     private int _disposed;
 
-    private KubeApiServer(KubeApiServerOptions options, WebApplication app, ObjectStore store, FaultInjector faults,
+    private KubeApiServer(KubeApiServerOptions options, WebApplication app, ObjectStore store, FaultInjector faults, ApiAccessLog accesses,
         CancellationTokenSource stopping, Certificates? certificates)
     {
+        _accesses = accesses;
         Options = options;
         _app = app;
         _store = store;
@@ -54,6 +56,9 @@ public sealed class KubeApiServer : IAsyncDisposable
     /// <summary>Requests served so far (every path and verb).</summary>
     public long RequestCount => Interlocked.Read(ref _faults.RequestCount);
 
+    /// <summary>Every distinct (User-Agent, group, resource, verb, namespace) served so far, like an audit log (see <see cref="ApiAccess"/>).</summary>
+    public IReadOnlyCollection<ApiAccess> Accesses => _accesses.Snapshot();
+
     /// <summary>Watch streams open right now.</summary>
     public int OpenWatchCount => _store.WatcherCount;
 
@@ -76,7 +81,8 @@ public sealed class KubeApiServer : IAsyncDisposable
 
         var faults = new FaultInjector(TimeProvider.System);
         var stopping = new CancellationTokenSource();
-        var handler = new ApiHandler(store, options, faults, stopping.Token);
+        var accesses = new ApiAccessLog();
+        var handler = new ApiHandler(store, options, faults, accesses, stopping.Token);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
@@ -99,7 +105,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         app.Run(handler.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var server = new KubeApiServer(options, app, store, faults, stopping, certificates);
+        var server = new KubeApiServer(options, app, store, faults, accesses, stopping, certificates);
         var address = app.Services.GetService(typeof(IServer)) is IServer s
             ? s.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             : null;
@@ -204,7 +210,7 @@ public sealed class KubeApiServer : IAsyncDisposable
     /// <summary>Creates or replaces every document of a YAML text (CRDs before the rest); returns the stored objects.</summary>
     public IReadOnlyList<JsonObject> ApplyYaml(string yaml)
     {
-        var docs = YamlJson.ParseDocuments(yaml).SelectMany(d => ApiJson.Str(d["kind"]) == "List" ? (d["items"] as JsonArray ?? []).OfType<JsonObject>() : [d]).ToList();
+        var docs = ApiYaml.ParseDocuments(yaml).SelectMany(d => ApiJson.Str(d["kind"]) == "List" ? (d["items"] as JsonArray ?? []).OfType<JsonObject>() : [d]).ToList();
         var result = new List<JsonObject>();
         foreach (var doc in docs.OrderBy(d => ApiJson.Str(d["kind"]) == "CustomResourceDefinition" ? 0 : ApiJson.Str(d["kind"]) == "Namespace" ? 1 : 2))
         {

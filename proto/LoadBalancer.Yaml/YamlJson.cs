@@ -6,17 +6,28 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace LoadBalancer.Migrate;
+namespace LoadBalancer.Yaml;
 
 /// <summary>
-/// Multi-document YAML to and from <see cref="JsonNode"/> trees, with YAML 1.2 core-schema typing of plain
-/// scalars (quoted scalars stay strings), so objects can be compared and rewritten like the API server sees them.
+/// Multi-document YAML to and from <see cref="JsonNode"/> trees, typed the way the API server receives them from
+/// kubectl: plain scalars by the YAML 1.2 core schema (null, booleans, decimal / 0x / 0o integers, floats), quoted,
+/// literal and folded scalars and <c>!!str</c>-tagged ones stay strings. No reflection (Native AOT), never throws on
+/// bad input: <see cref="TryParse"/> reports the line and column instead.
 /// </summary>
-internal static partial class YamlJson
+public static partial class YamlJson
 {
-    private const int MaxDepth = 64;
+    /// <summary>Deepest nesting accepted (a guard against hostile input).</summary>
+    public const int MaxDepth = 64;
 
-    /// <summary>Parses every document; false with a message (line and column) when the text is not YAML.</summary>
+    private const string StrTag = "tag:yaml.org,2002:str";
+
+    private static readonly JsonDocumentOptions ReadBack = new() { MaxDepth = MaxDepth + 2 };
+
+    /// <summary>
+    /// Parses every document (an empty document gives null); false with a message (line and column) when the text
+    /// is not YAML, nests deeper than <see cref="MaxDepth"/> or has a mapping key that is not a scalar. Values are
+    /// backed by JSON text, so numbers convert to any numeric type.
+    /// </summary>
     public static bool TryParse(string text, out List<JsonNode?> documents, out string? error)
     {
         documents = [];
@@ -29,13 +40,28 @@ internal static partial class YamlJson
         catch (YamlException ex)
         {
             error = $"line {ex.Start.Line}, column {ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}";
+            documents = [];
             return false;
         }
         foreach (var doc in stream.Documents)
         {
-            if (!TryConvert(doc.RootNode, 0, out var node, out error)) return false;
-            documents.Add(node);
+            if (!TryConvert(doc.RootNode, 0, out var node, out error))
+            {
+                documents = [];
+                return false;
+            }
+            // Round-trip through text so every value is JSON-backed (GetValue<int> works on a number read as long).
+            documents.Add(node is null ? null : JsonNode.Parse(node.ToJsonString(), documentOptions: ReadBack));
         }
+        return true;
+    }
+
+    /// <summary>The documents that are mappings (Kubernetes objects), skipping empty ones; false as for <see cref="TryParse"/>.</summary>
+    public static bool TryParseObjects(string text, out List<JsonObject> objects, out string? error)
+    {
+        objects = [];
+        if (!TryParse(text, out var documents, out error)) return false;
+        objects.AddRange(documents.OfType<JsonObject>());
         return true;
     }
 
@@ -74,30 +100,59 @@ internal static partial class YamlJson
                 node = arr;
                 return true;
             case YamlScalarNode scalar:
-                node = Scalar(scalar);
+                var value = scalar.Value ?? "";
+                node = scalar.Style is ScalarStyle.Plain or ScalarStyle.Any && !(!scalar.Tag.IsEmpty && scalar.Tag.Value == StrTag)
+                    ? Plain(value)
+                    : JsonValue.Create(value);
                 return true;
             default:
-                error = $"line {yaml.Start.Line}: unsupported YAML node";
+                error = $"line {yaml.Start.Line}: unsupported YAML node (alias or tag)";
                 return false;
         }
     }
 
-    private static JsonNode? Scalar(YamlScalarNode scalar)
+    /// <summary>A plain scalar typed by the YAML 1.2 core schema; what JSON cannot hold (.inf, .nan, overflowing numbers) stays a string.</summary>
+    private static JsonNode? Plain(string value)
     {
-        var value = scalar.Value ?? "";
-        if (scalar.Style != ScalarStyle.Plain) return JsonValue.Create(value);
         if (value is "" or "~" or "null" or "Null" or "NULL") return null;
         if (value is "true" or "True" or "TRUE") return JsonValue.Create(true);
         if (value is "false" or "False" or "FALSE") return JsonValue.Create(false);
         if (IntPattern().IsMatch(value) && long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
             return JsonValue.Create(l);
-        if (FloatPattern().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+        if (HexPattern().IsMatch(value) && long.TryParse(value.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hex) && hex >= 0)
+            return JsonValue.Create(hex);
+        if (OctalPattern().IsMatch(value) && TryOctal(value.AsSpan(2), out var octal))
+            return JsonValue.Create(octal);
+        if (FloatPattern().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
             return JsonValue.Create(d);
         return JsonValue.Create(value);
     }
 
+    private static bool TryOctal(ReadOnlySpan<char> digits, out long value)
+    {
+        value = 0;
+        foreach (var c in digits)
+        {
+            if (value > (long.MaxValue >> 3)) return false;
+            value = (value << 3) | (long)(c - '0');
+        }
+        return true;
+    }
+
+    /// <summary>True when <paramref name="s"/> written plain would be read back as something else than this string.</summary>
+    private static bool ResolvesToNonString(string s)
+        => Plain(s) is not JsonValue v || v.GetValueKind() != JsonValueKind.String
+           || s is ".inf" or ".Inf" or ".INF" or "-.inf" or "+.inf" or ".nan" or ".NaN" or ".NAN"
+           || IntPattern().IsMatch(s) || FloatPattern().IsMatch(s) || HexPattern().IsMatch(s) || OctalPattern().IsMatch(s);
+
     [GeneratedRegex(@"^[-+]?[0-9]+$")]
     private static partial Regex IntPattern();
+
+    [GeneratedRegex(@"^0x[0-9a-fA-F]+$")]
+    private static partial Regex HexPattern();
+
+    [GeneratedRegex(@"^0o[0-7]+$")]
+    private static partial Regex OctalPattern();
 
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
     private static partial Regex FloatPattern();
@@ -105,7 +160,11 @@ internal static partial class YamlJson
     [GeneratedRegex(@"^[A-Za-z0-9_./][A-Za-z0-9_./ -]*$")]
     private static partial Regex SafePlain();
 
-    /// <summary>Writes documents as block-style YAML separated by <c>---</c>; strings are quoted whenever plain style would change their type or meaning.</summary>
+    /// <summary>
+    /// Writes documents as block-style YAML separated by <c>---</c>, after <paramref name="header"/> as comment lines;
+    /// strings are quoted whenever plain style would change their type or meaning (YAML 1.1 booleans such as
+    /// <c>yes</c> included, for older parsers). <see cref="TryParse"/> reads the result back equal.
+    /// </summary>
     public static string Write(IEnumerable<JsonNode?> documents, string? header = null)
     {
         var sb = new StringBuilder();
@@ -126,7 +185,7 @@ internal static partial class YamlJson
             case JsonObject obj when obj.Count > 0:
                 foreach (var (key, value) in obj)
                 {
-                    sb.Append(' ', indent).Append(Key(key)).Append(':');
+                    sb.Append(' ', indent).Append(StringScalar(key)).Append(':');
                     WriteValueAfterKey(sb, value, indent);
                 }
                 break;
@@ -140,8 +199,8 @@ internal static partial class YamlJson
                         var first = true;
                         foreach (var (key, value) in o)
                         {
-                            if (first) { sb.Append(' ').Append(Key(key)).Append(':'); first = false; }
-                            else sb.Append(' ', indent + 2).Append(Key(key)).Append(':');
+                            if (first) { sb.Append(' ').Append(StringScalar(key)).Append(':'); first = false; }
+                            else sb.Append(' ', indent + 2).Append(StringScalar(key)).Append(':');
                             WriteValueAfterKey(sb, value, indent + 2);
                         }
                     }
@@ -166,15 +225,12 @@ internal static partial class YamlJson
         else sb.Append(' ').Append(Inline(value)).Append('\n');
     }
 
-    private static string Key(string key) => StringScalar(key);
-
     private static string Inline(JsonNode? node) => node switch
     {
         null => "null",
         JsonObject => "{}",
         JsonArray => "[]",
         JsonValue v when v.GetValueKind() == JsonValueKind.String => StringScalar(v.GetValue<string>()),
-        JsonValue v => v.ToJsonString(),
         _ => node.ToJsonString(),
     };
 
@@ -182,9 +238,10 @@ internal static partial class YamlJson
         => s.Length > 0 && SafePlain().IsMatch(s) && !LooksTyped(s) && !s.EndsWith(' ') && !s.StartsWith('-') ? s : Quote(s);
 
     private static bool LooksTyped(string s)
-        => s is "~" or "null" or "Null" or "NULL" or "true" or "True" or "TRUE" or "false" or "False" or "FALSE"
-               or "yes" or "no" or "on" or "off" or "y" or "n" or "Yes" or "No" or "On" or "Off" or "Y" or "N"
-           || IntPattern().IsMatch(s) || FloatPattern().IsMatch(s) || s.Contains(':', StringComparison.Ordinal) || s.Contains('#', StringComparison.Ordinal);
+        => s is "yes" or "no" or "on" or "off" or "y" or "n" or "Yes" or "No" or "On" or "Off" or "Y" or "N"
+               or "YES" or "NO" or "ON" or "OFF"
+           || ResolvesToNonString(s) || s.Contains(':', StringComparison.Ordinal) || s.Contains('#', StringComparison.Ordinal);
 
-    private static string Quote(string s) => JsonSerializer.Serialize(s, MigrateJsonContext.Default.String);
+    /// <summary>A double-quoted YAML scalar: JSON string escaping is valid YAML double-quoted escaping.</summary>
+    private static string Quote(string s) => "\"" + JsonEncodedText.Encode(s).ToString() + "\"";
 }
