@@ -52,6 +52,21 @@ public sealed class WorkloadTests
     }
 
     [Fact]
+    public void Speaker_daemonset_mounts_the_optional_probe_key_secret_where_the_speaker_reads_it()
+    {
+        var pod = Workload("DaemonSet")["spec"]!["template"]!["spec"]!;
+        var volume = ((JsonArray)pod["volumes"]!).Single(v => v!["name"].Str() == "probe-key")!;
+        Assert.Equal("loadbalancer-probe-key", volume["secret"]!["secretName"].Str());
+        Assert.True(volume["secret"]!["optional"]!.GetValue<bool>(), "without the Secret the speakers still start (Leases only)");
+        var mount = ((JsonArray)Container("DaemonSet")["volumeMounts"]!).Single(m => m!["name"].Str() == "probe-key")!;
+        Assert.True(mount["readOnly"]!.GetValue<bool>());
+        // The Secret's data key "key" becomes the file the speaker reads by default.
+        var file = mount["mountPath"].Str() + "/key";
+        Assert.Contains($"ProbeKeyFile {{ get; init; }} = \"{file}\";", File.ReadAllText(Repo.Path_("speaker", "LoadBalancer.Speaker", "Hosting", "SpeakerOptions.cs")), StringComparison.Ordinal);
+        Assert.Contains("create secret generic loadbalancer-probe-key --from-literal=key=", File.ReadAllText(Repo.Path_("docs", "install.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Image_names_in_the_manifests_are_the_ones_the_dockerfiles_build()
     {
         foreach (var (kind, component) in new[] { ("Deployment", "controller"), ("DaemonSet", "speaker") })

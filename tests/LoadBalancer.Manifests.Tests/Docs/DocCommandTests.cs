@@ -29,6 +29,9 @@ public sealed class DocCommandTests
     /// <summary>The commands that run, in this order, each with what must hold afterwards (besides exit code 0).</summary>
     private static readonly (string Command, Func<Session, ProcessResult, Task> Check)[] RunHere =
     [
+        ("kubectl apply -f manifests/namespace.yaml", (s, _) => s.ExpectAsync("the namespace exists", "get", "namespace", "loadbalancer-system")),
+        ("kubectl -n loadbalancer-system create secret generic loadbalancer-probe-key --from-literal=key=\"$(head -c 32 /dev/urandom | base64 -w0)\" --dry-run=client -o yaml | kubectl create -f -",
+            (s, _) => s.ExpectAsync("the probe key Secret exists", "get", "secret", "loadbalancer-probe-key", "-n", "loadbalancer-system")),
         ("kubectl apply -k manifests", (s, _) => s.ExpectAsync("the CRDs are served", "get", "ipaddresspools", "-n", "loadbalancer-system")),
         ("kubectl apply -f manifests/install.yaml", Nothing),
         ("kubectl apply -f manifests/samples/l2.yaml", (s, _) => s.ExpectAsync("the pool exists", "get", "ipaddresspool", "l2-pool", "-n", "loadbalancer-system")),
