@@ -648,8 +648,10 @@ internal sealed partial class BgpSession : IDisposable
         if (_status.PrefixesAdvertised != _rib.AdvertisedCount)
         {
             // The count is part of the BGPSession status users read (`kubectl get bgpsessions`); the host coalesces bursts.
+            // The first RIB goes out while entering Established, before Publish: that Publish carries the count, so an
+            // update is published here only once the published state is Established (never an old state with a new count).
             _status = _status with { PrefixesAdvertised = _rib.AdvertisedCount };
-            _statusChanged(_status);
+            if (_status.State == nameof(BgpState.Established)) _statusChanged(_status);
         }
         var t = BgpFsm.Step(_fsm, new BgpEvent.UpdateSent());
         _fsm = t.State;
