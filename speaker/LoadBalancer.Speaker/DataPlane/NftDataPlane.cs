@@ -102,6 +102,9 @@ internal sealed partial class NftDataPlane : IDataPlane, IAsyncDisposable
     /// <summary>Incremental transactions sent as nf_tables netlink batches (the rest went through <see cref="Backend"/>).</summary>
     public long NetlinkTransactions { get; private set; }
 
+    /// <summary>Incremental transactions that added or removed an endpoint-choice shape (the first Service with a new endpoint count).</summary>
+    public long ShapeTransactions { get; private set; }
+
     /// <summary>Stale UDP/SCTP flows whose conntrack entries were deleted.</summary>
     public long FlushedFlows { get; private set; }
 
@@ -273,6 +276,7 @@ internal sealed partial class NftDataPlane : IDataPlane, IAsyncDisposable
         _appliedRuleset = desired;
         _forceFull = false;
         AppliedTransactions++;
+        if (tx is { ChangesShapes: true }) ShapeTransactions++;
         Log.Applied(_logger, kind, changed, desired.Services.Count, elapsed.TotalMilliseconds);
         _health?.SetServices(HealthCheckPlanner.Plan(snapshot));
         if (stale.Count > 0) await FlushConntrackAsync(stale).ConfigureAwait(false);

@@ -49,7 +49,7 @@ public sealed class NftDataPlaneTests : IAsyncDisposable
         await StepUntil(() => second.IsCompleted, TimeSpan.FromMilliseconds(100));
         Assert.Equal(2, _nft.Runs.Count);
         Assert.DoesNotContain("delete table", _nft.Runs[1]);
-        Assert.Contains("add chain inet lb ext-ns1/b/tcp/80", _nft.Runs[1]);
+        Assert.Contains("add element inet lb lb4 { 203.0.113.11 . tcp . 80 }", _nft.Runs[1]);
         Assert.DoesNotContain("ns1/a", _nft.Runs[1]);
         Assert.Equal(2, plane.AppliedGeneration);
     }

@@ -53,6 +53,8 @@ public class NftNetlinkTests
             ("add", "counter") => new NftOp(NftOpKind.AddCounter, Svc1, name),
             ("delete", "counter") => new NftOp(NftOpKind.DeleteCounter, Svc1, name),
             ("add", "rule") => new NftOp(NftOpKind.AddRule, Svc1, name, rest),
+            ("add", "set") => new NftOp(NftOpKind.AddSet, Svc1, name, rest!.Trim('{', '}', ' ')),
+            ("delete", "set") => new NftOp(NftOpKind.DeleteSet, Svc1, name),
             ("add" or "delete", "element") => new NftOp(verb == "add" ? NftOpKind.AddElements : NftOpKind.DeleteElements, Svc1, name,
                 Elements: [Element(name, rest!.Trim('{', '}', ' '))]),
             _ => throw new InvalidOperationException(command),
@@ -124,8 +126,18 @@ public class NftNetlinkTests
     }
 
     [Fact]
-    public void RingElementsAndSets_AreNotCovered_RangesAre()
+    public void AffinitySetsAndForeignRules_AreNotCovered_ShapesRingsPairsAndRangesAre()
     {
+        Assert.True(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "cep4-tcp", Elements: [new("cep4-tcp", "203.0.113.1 . 80 . 2", "10.1.0.1 . 8080")]), out _));
+        Assert.True(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "lep6-udp", Elements: [new("lep6-udp", "2001:db8::1 . 53 . 0", "fd00::1 . 53")]), out _));
+        Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "cep4-tcp", Elements: [new("cep4-tcp", "203.0.113.1 . 80 . 2", "10.1.0.1")]), out _));
+        Assert.True(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "hp4", Elements: [new("hp4", "10.1.0.1 . 10.1.0.1", null)]), out _));
+        Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "hp4", Elements: [new("hp4", "10.1.0.1 . fd00::1", null)]), out _));
+        Assert.True(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "c4tn3", Elements: [new("c4tn3", "203.0.113.1 . tcp . 80", null)]), out _));
+        Assert.True(NftNetlink.Covers(new NftOp(NftOpKind.AddSet, Svc1, "c4tn3", "type ipv4_addr . inet_proto . inet_service;"), out _));
+        Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddSet, Svc1, "c4tn3", "type ipv6_addr . inet_proto . inet_service;"), out _));
+        Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddRule, Svc1, "clu4",
+            "ip daddr . meta l4proto . th dport @c4tn3 meta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod 4 map @cep4-tcp"), out _));
         Assert.True(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "allow4", Elements: [new("allow4", "203.0.113.1 . tcp . 80 . 192.0.2.0/24", null)]), out _));
         Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "allow4", Elements: [new("allow4", "203.0.113.1 . tcp . 80 . 2001:db8::/64", null)]), out _));
         Assert.False(NftNetlink.Covers(new NftOp(NftOpKind.AddElements, Svc1, "fw4", Elements: [new("fw4", "203.0.113.1 . tcp . 80 . 192.0.2.0/24", null)]), out _));
@@ -137,18 +149,28 @@ public class NftNetlinkTests
     [Fact]
     public void EveryIncrementalOp_OfACommonService_IsCovered()
     {
-        // Cluster and Local, v4 and v6, TCP and UDP, random choice: the common case goes through netlink entirely.
-        var before = NftRenderer.Render(Snapshot(), NftRendererGoldenTests.Options);
-        var after = NftRenderer.Render(Snapshot(
-            Svc("a", ["203.0.113.10", "2001:db8::10"], [Ep("10.1.0.1"), Ep("10.2.0.1", "n2"), Ep("fd00:10::1"), Ep("fd00:10::2", "n2")]),
-            Svc("b", ["203.0.113.11"], [Ep("10.1.0.2"), Ep("10.1.0.3"), Ep("10.2.0.3", "n2")], etp: TrafficPolicy.Local,
+        // Cluster and Local, v4 and v6, TCP and UDP, random choice and consistent hashing: once their endpoint-choice
+        // shapes exist (other Services of the same shapes), a Service arriving, changing and leaving is netlink only.
+        static DataPlaneService[] Services(string prefix, int octet) => [
+            Svc(prefix + "a", [$"203.0.{octet}.10", $"2001:db8:{octet}::10"], [Ep("10.1.0.1"), Ep("10.2.0.1", "n2"), Ep("fd00:10::1"), Ep("fd00:10::2", "n2")]),
+            Svc(prefix + "b", [$"203.0.{octet}.11"], [Ep("10.1.0.2"), Ep("10.1.0.3"), Ep("10.2.0.3", "n2")], etp: TrafficPolicy.Local,
                 ports: [new ServicePortSpec("http", "UDP", 53)]),
-            Svc("c", ["203.0.113.12"], [Ep("10.2.0.9", "n2")], etp: TrafficPolicy.Local, itp: TrafficPolicy.Local),
-            Svc("d", ["203.0.113.13"], [])), NftRendererGoldenTests.Options, before);
+            Svc(prefix + "c", [$"203.0.{octet}.12"], [Ep("10.2.0.9", "n2")], etp: TrafficPolicy.Local, itp: TrafficPolicy.Local),
+            Svc(prefix + "d", [$"203.0.{octet}.13"], []),
+            Svc(prefix + "e", [$"203.0.{octet}.14"], [Ep("10.1.0.5"), Ep("10.2.0.5", "n2")]) with { LoadBalancing = LoadBalancingMode.ConsistentHash },
+        ];
+        var holders = Services("x", 113);
+        var before = NftRenderer.Render(Snapshot(holders), NftRendererGoldenTests.Options);
+        var after = NftRenderer.Render(Snapshot([.. holders, .. Services("", 114)]), NftRendererGoldenTests.Options, before);
         var tx = NftDiff.Incremental(before, after)!;
+        Assert.Equal(5, tx.ChangedServices);
         Assert.True(NftNetlinkWriter.Covers(tx.Ops, out var why), why);
-        var back = NftDiff.Incremental(after, NftRenderer.Render(Snapshot(), NftRendererGoldenTests.Options, after))!;
+        var back = NftDiff.Incremental(after, NftRenderer.Render(Snapshot(holders), NftRendererGoldenTests.Options, after))!;
         Assert.True(NftNetlinkWriter.Covers(back.Ops, out why), why);
+        // The first Service of a shape adds a set and rewrites a rule chain: netlink too.
+        var first = NftDiff.Incremental(NftRenderer.Render(Snapshot(), NftRendererGoldenTests.Options), before)!;
+        Assert.True(first.ChangesShapes);
+        Assert.True(NftNetlinkWriter.Covers(first.Ops, out why), why);
     }
 
     [Fact]

@@ -39,14 +39,95 @@ public class NftRendererTests
     }
 
     [Fact]
-    public void SlotBlocks_AreStable_AndReusedAfterRelease()
+    public void ServicesAreElementsOnly_SoTheTableHasTheSameChainsAtTenAndAtAThousandServices()
     {
-        var blocks = SlotBlocks.Empty.Reassign(["svc-a", "svc-b", "svc-c"], out _);
-        var b = blocks.Assigned["svc-b"];
-        var next = blocks.Reassign(["svc-a", "svc-c", "svc-d"], out _);
-        Assert.Equal(blocks.Assigned["svc-a"], next.Assigned["svc-a"]);
-        Assert.Equal(blocks.Assigned["svc-c"], next.Assigned["svc-c"]);
-        Assert.Equal(b, next.Assigned["svc-d"]);
+        static int Chains(int n) => NftText.Full(NftRenderer.Render(Snapshot(Many(n)), NftRendererGoldenTests.Options))
+            .Split('\n').Count(l => l.StartsWith("\tchain ", StringComparison.Ordinal));
+        Assert.Equal(Chains(10), Chains(1000));
+    }
+
+    [Fact]
+    public void EndpointCountChange_IsElementOnly_UnlessItIsANewShape()
+    {
+        var services = Many(50);
+        var before = NftRenderer.Render(Snapshot(services), NftRendererGoldenTests.Options);
+        // 2 -> 1 endpoint: shape c4tn1 is new (first Service with one endpoint): one set, the chain clu4 rewritten.
+        services[7] = services[7] with { Endpoints = [Ep("10.9.9.9")] };
+        var first = NftRenderer.Render(Snapshot(services), NftRendererGoldenTests.Options, before);
+        var tx = NftDiff.Incremental(before, first)!;
+        Assert.Contains(tx.Ops, op => op.Kind == NftOpKind.AddSet && op.Name == "c4tn1");
+        Assert.Contains(tx.Ops, op => op.Kind == NftOpKind.FlushChain && op.Name == "clu4");
+        // A second Service going to one endpoint finds the shape there: elements only.
+        services[9] = services[9] with { Endpoints = [Ep("10.9.9.8")] };
+        var second = NftRenderer.Render(Snapshot(services), NftRendererGoldenTests.Options, first);
+        tx = NftDiff.Incremental(first, second)!;
+        Assert.All(tx.Ops, op => Assert.True(op.Kind is NftOpKind.AddElements or NftOpKind.DeleteElements, op.Kind + " " + op.Name));
+        // When the last Service of a shape leaves it, its rule and set go.
+        services[7] = services[7] with { Endpoints = [Ep("10.9.9.9"), Ep("10.9.9.7", "n2")] };
+        services[9] = services[9] with { Endpoints = [Ep("10.9.9.8"), Ep("10.9.9.6", "n2")] };
+        var third = NftRenderer.Render(Snapshot(services), NftRendererGoldenTests.Options, second);
+        tx = NftDiff.Incremental(second, third)!;
+        Assert.Contains(tx.Ops, op => op.Kind == NftOpKind.DeleteSet && op.Name == "c4tn1");
+        Assert.DoesNotContain("c4tn1", third.ShapeCounts.Keys);
+        Assert.Equal(NftRenderer.Render(Snapshot(services), NftRendererGoldenTests.Options).ShapeCounts, third.ShapeCounts);
+    }
+
+    [Fact]
+    public void SharedHairpinElement_StaysWhileAnyServiceUsesIt()
+    {
+        var a = Svc("a", ["203.0.113.10"], [Ep("10.1.0.1")]);
+        var b = Svc("b", ["203.0.113.11"], [Ep("10.1.0.1")]);
+        var both = NftRenderer.Render(Snapshot(a, b), NftRendererGoldenTests.Options);
+        var hairpin = new NftElement("hp4", "10.1.0.1 . 10.1.0.1", null);
+        Assert.Equal(2, both.SharedCounts[hairpin]);
+        var onlyB = NftRenderer.Render(Snapshot(b), NftRendererGoldenTests.Options, both);
+        Assert.DoesNotContain(NftDiff.Incremental(both, onlyB)!.Ops, op => op.Elements?.Contains(hairpin) == true);
+        var none = NftRenderer.Render(Snapshot(), NftRendererGoldenTests.Options, onlyB);
+        Assert.Contains(NftDiff.Incremental(onlyB, none)!.Ops, op => op.Kind == NftOpKind.DeleteElements && op.Elements!.Contains(hairpin));
+        var again = NftRenderer.Render(Snapshot(a), NftRendererGoldenTests.Options, none);
+        Assert.Contains(NftDiff.Incremental(none, again)!.Ops, op => op.Kind == NftOpKind.AddElements && op.Elements!.Contains(hairpin));
+    }
+
+    [Fact]
+    public void IncrementalRender_EndsWhereAFullRenderEnds_OverRandomChanges()
+    {
+        var rng = new Random(7);
+        string[] pool = ["10.1.0.1", "10.1.0.2", "10.2.0.1", "10.2.0.2", "fd00:10::1", "fd00:10::2"];
+        DataPlaneService Random(int k) => Svc($"s{k}", rng.Next(3) == 0 ? [$"203.0.113.{k + 1}", $"2001:db8::{k + 1}"] : [$"203.0.113.{k + 1}"],
+            [.. pool.Where(_ => rng.Next(2) == 0).Select(ip => Ep(ip, ip.Contains(".2.", StringComparison.Ordinal) || ip.EndsWith('2') ? "n2" : Node))],
+            etp: rng.Next(2) == 0 ? TrafficPolicy.Local : TrafficPolicy.Cluster, itp: rng.Next(3) == 0 ? TrafficPolicy.Local : TrafficPolicy.Cluster)
+            with { LoadBalancing = rng.Next(4) == 0 ? LoadBalancingMode.ConsistentHash : LoadBalancingMode.Random };
+        var services = Enumerable.Range(0, 20).Select(Random).ToList();
+        var applied = NftRenderer.Render(Snapshot([.. services]), NftRendererGoldenTests.Options);
+        for (var step = 0; step < 200; step++)
+        {
+            var k = rng.Next(25);
+            services.RemoveAll(s => s.Key.Name == $"s{k}");
+            if (rng.Next(4) > 0) services.Add(Random(k));
+            var incremental = NftRenderer.Render(Snapshot([.. services]), NftRendererGoldenTests.Options, applied);
+            var full = NftRenderer.Render(Snapshot([.. services]), NftRendererGoldenTests.Options);
+            Assert.Equal(NftText.Full(full), NftText.Full(incremental));
+            Assert.Equal(full.ShapeCounts, incremental.ShapeCounts);
+            Assert.Equal(full.SharedCounts.OrderBy(p => p.Key.Key), incremental.SharedCounts.OrderBy(p => p.Key.Key));
+            // The diff rendered from applied touches at most the Services the step touched.
+            Assert.True(NftDiff.Incremental(applied, incremental)!.ChangedServices <= 1, $"step {step}");
+            applied = incremental;
+        }
+    }
+
+    [Fact]
+    public void IncrementalRender_KeepsAnIpPortWithItsOwner_AndHandsItOverWhenTheOwnerGoes()
+    {
+        var z = Svc("z", ["203.0.113.10"], [Ep("10.1.0.1")]);
+        var a = Svc("a", ["203.0.113.10"], [Ep("10.1.0.2")]);
+        var first = NftRenderer.Render(Snapshot(z), NftRendererGoldenTests.Options);
+        var both = NftRenderer.Render(Snapshot(z, a), NftRendererGoldenTests.Options, first);
+        Assert.Same(first.Services[z.Key], both.Services[z.Key]);
+        Assert.Contains(both.Problems, p => p.Service == a.Key && p.Message.Contains("already forwarded", StringComparison.Ordinal));
+        Assert.Empty(both.Services[a.Key].DispatchKeys);
+        var onlyA = NftRenderer.Render(Snapshot(a), NftRendererGoldenTests.Options, both);
+        Assert.Equal(new[] { "203.0.113.10 . tcp . 80" }, onlyA.Services[a.Key].DispatchKeys.ToArray());
+        Assert.Empty(onlyA.Problems);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ internal static class NftNetlink
 
     // enum nf_tables_msg_types
     public const ushort NFT_MSG_NEWCHAIN = 3, NFT_MSG_DELCHAIN = 5, NFT_MSG_NEWRULE = 6, NFT_MSG_DELRULE = 8,
-        NFT_MSG_NEWSETELEM = 12, NFT_MSG_DELSETELEM = 14, NFT_MSG_NEWOBJ = 18, NFT_MSG_DELOBJ = 20;
+        NFT_MSG_NEWSET = 9, NFT_MSG_DELSET = 11, NFT_MSG_NEWSETELEM = 12, NFT_MSG_DELSETELEM = 14, NFT_MSG_NEWOBJ = 18, NFT_MSG_DELOBJ = 20;
 
     private const uint NFT_OBJECT_COUNTER = 1;
     private const uint NFT_REG_VERDICT = 0, NFT_REG_1 = 1, NFT_REG_2 = 2;
@@ -88,6 +88,10 @@ internal static class NftNetlink
         {
             case NftOpKind.AddChain or NftOpKind.FlushChain or NftOpKind.DeleteChain or NftOpKind.AddCounter or NftOpKind.DeleteCounter:
                 return true;
+            case NftOpKind.AddSet or NftOpKind.DeleteSet when NftShapes.IsShape(op.Name):
+                if (op.Kind == NftOpKind.DeleteSet || op.Text == NftShapes.SetDefinition(op.Name)) return true;
+                why = "set " + op.Name + " { " + op.Text + " }";
+                return false;
             case NftOpKind.AddRule:
                 Span<byte> scratch = stackalloc byte[2048];
                 var w = new NlWriter(scratch);
@@ -97,9 +101,10 @@ internal static class NftNetlink
             case NftOpKind.AddElements or NftOpKind.DeleteElements:
                 Span<byte> key = stackalloc byte[64];
                 Span<byte> keyEnd = stackalloc byte[64];
+                Span<byte> data = stackalloc byte[64];
                 foreach (var e in op.Elements!)
-                    if (ElementKind(e.Map) is not { } kind || !TryKey(e.Key, key, keyEnd, out _, out var isRange) || isRange != (kind == 'r')
-                        || (op.Kind == NftOpKind.AddElements && !ValueOk(e)))
+                    if (ElementKind(e.Map) is not { } kind || !TryKey(kind, e.Key, key, keyEnd, out _, out var isRange) || isRange != (kind == 'r')
+                        || (op.Kind == NftOpKind.AddElements && (!ValueOk(e) || (kind == 'm' && !TryEndpoint(e.Value!, data, out _)))))
                     {
                         why = $"element {e.Map} {e.Render()}";
                         return false;
@@ -115,20 +120,26 @@ internal static class NftNetlink
     {
         'v' => e.Value is not null && e.Value.StartsWith("goto ", StringComparison.Ordinal),
         'o' => e.Value is not null && e.Value.Length > 2 && e.Value[0] == '"' && e.Value[^1] == '"',
-        's' or 'r' => e.Value is null,
+        's' or 'r' or 'p' => e.Value is null,
+        'm' => e.Value is not null,
         _ => false,
     };
 
     /// <summary>
-    /// v: verdict map (svc4/svc6), o: counter map (ctr/conn), s: plain set (fw), r: interval set of
-    /// <c>addr . proto . port . source-range</c> (allow); null: not covered.
+    /// v: verdict map (svc4/svc6), o: counter map (ctr/conn), s: plain set of <c>addr . proto . port</c> (fw, the
+    /// policy sets, the shape sets), r: interval set of <c>addr . proto . port . source-range</c> (allow), m: ring map
+    /// <c>addr . port . slot : addr . port</c> (cep4-tcp, lep6-udp, …), p: address pair set (hp); null: not covered.
     /// </summary>
     private static char? ElementKind(string map) => map switch
     {
         "svc4" or "svc6" => 'v',
         "ctr4" or "ctr6" or "conn4" or "conn6" => 'o',
-        "fw4" or "fw6" => 's',
+        "fw4" or "fw6" or "lb4" or "lb6" or "rej4" or "rej6" or "xdrop4" or "xdrop6" or "xmasq4" or "xmasq6" or "xloc4" or "xloc6"
+            or "idrop4" or "idrop6" or "iloc4" or "iloc6" => 's',
         "allow4" or "allow6" => 'r',
+        "hp4" or "hp6" => 'p',
+        _ when NftShapes.IsShape(map) => 's',
+        _ when NftShapes.IsRing(map) => 'm',
         _ => null,
     };
 
@@ -167,6 +178,24 @@ internal static class NftNetlink
                 w.EndNested(data);
                 w.EndMessage(m);
                 return true;
+            case NftOpKind.AddSet or NftOpKind.DeleteSet:
+                if (!NftShapes.TryParse(op.Name, out _, out var setFamily, out _, out _, out _)) return false;
+                if (op.Kind == NftOpKind.AddSet && op.Text != NftShapes.SetDefinition(op.Name)) return false;
+                var adding = op.Kind == NftOpKind.AddSet;
+                m = w.BeginMessage(MessageType(adding ? NFT_MSG_NEWSET : NFT_MSG_DELSET), adding ? create : plain, seq, NFPROTO_INET, 0);
+                w.String(1, table); // NFTA_SET_TABLE
+                w.String(2, op.Name); // NFTA_SET_NAME
+                if (adding)
+                {
+                    var v6 = setFamily == AddressFamily.InterNetworkV6;
+                    w.U32(3, 0); // NFTA_SET_FLAGS
+                    w.U32(4, v6 ? 0x830du : 0x730du); // NFTA_SET_KEY_TYPE: nft's id of addr . inet_proto . inet_service
+                    w.U32(5, v6 ? 24u : 12u); // NFTA_SET_KEY_LEN
+                    w.U32(10, seq); // NFTA_SET_ID: required by the kernel, unique in the batch
+                    w.Bytes(13, ShapeSetUserData); // NFTA_SET_USERDATA: nft's key byte order and concatenation
+                }
+                w.EndMessage(m);
+                return true;
             case NftOpKind.AddRule:
                 m = w.BeginMessage(MessageType(NFT_MSG_NEWRULE), create | NLM_F_APPEND, seq, NFPROTO_INET, 0);
                 w.String(1, table); // NFTA_RULE_TABLE
@@ -175,7 +204,7 @@ internal static class NftNetlink
                 w.EndMessage(m);
                 return true;
             case NftOpKind.AddElements or NftOpKind.DeleteElements:
-                var adding = op.Kind == NftOpKind.AddElements;
+                adding = op.Kind == NftOpKind.AddElements;
                 if (ElementKind(op.Name) is not { } kind) return false;
                 m = w.BeginMessage(MessageType(adding ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM), adding ? create : plain, seq, NFPROTO_INET, 0);
                 w.String(1, table); // NFTA_SET_ELEM_LIST_TABLE
@@ -183,9 +212,10 @@ internal static class NftNetlink
                 var list = w.BeginNested(3); // NFTA_SET_ELEM_LIST_ELEMENTS
                 Span<byte> key = stackalloc byte[64];
                 Span<byte> keyEnd = stackalloc byte[64];
+                Span<byte> value = stackalloc byte[64];
                 foreach (var e in op.Elements!)
                 {
-                    if (!TryKey(e.Key, key, keyEnd, out var keyLength, out var isRange) || isRange != (kind == 'r')) return false;
+                    if (!TryKey(kind, e.Key, key, keyEnd, out var keyLength, out var isRange) || isRange != (kind == 'r')) return false;
                     var elem = w.BeginNested(1); // NFTA_LIST_ELEM
                     var k = w.BeginNested(1); // NFTA_SET_ELEM_KEY
                     w.Bytes(1, key[..keyLength]); // NFTA_DATA_VALUE
@@ -208,6 +238,13 @@ internal static class NftNetlink
                         else if (kind == 'o')
                         {
                             w.String(9, e.Value![1..^1]); // NFTA_SET_ELEM_OBJREF
+                        }
+                        else if (kind == 'm')
+                        {
+                            if (!TryEndpoint(e.Value!, value, out var valueLength)) return false;
+                            var d = w.BeginNested(2); // NFTA_SET_ELEM_DATA
+                            w.Bytes(1, value[..valueLength]); // NFTA_DATA_VALUE
+                            w.EndNested(d);
                         }
                     }
                     w.EndNested(elem);
@@ -235,9 +272,36 @@ internal static class NftNetlink
     /// prefix the key is a range: <paramref name="key"/> holds its first address, <paramref name="keyEnd"/> its last.
     /// </summary>
     internal static bool TryKey(string text, Span<byte> key, Span<byte> keyEnd, out int length, out bool isRange)
+        => TryKey('s', text, key, keyEnd, out length, out isRange);
+
+    /// <summary>
+    /// A key of element kind <paramref name="kind"/> (see <see cref="ElementKind"/>). Ring keys are <c>addr . port . slot</c>,
+    /// the slot a 32-bit integer in host byte order (the register <c>numgen</c>/<c>jhash</c> write); pair keys are two addresses.
+    /// </summary>
+    internal static bool TryKey(char kind, string text, Span<byte> key, Span<byte> keyEnd, out int length, out bool isRange)
     {
         length = 0;
         isRange = false;
+        if (kind == 'p')
+        {
+            var pair = text.Split(" . ");
+            if (pair.Length != 2 || !IPAddress.TryParse(pair[0], out var first) || !IPAddress.TryParse(pair[1], out var second)
+                || first.AddressFamily != second.AddressFamily) return false;
+            var size = first.AddressFamily == AddressFamily.InterNetworkV6 ? 16 : 4;
+            if (key.Length < 2 * size || !first.TryWriteBytes(key, out _) || !second.TryWriteBytes(key[size..], out _)) return false;
+            length = 2 * size;
+            return true;
+        }
+        if (kind == 'm')
+        {
+            var ring = text.Split(" . ");
+            if (ring.Length != 3 || !uint.TryParse(ring[2], NumberStyles.None, CultureInfo.InvariantCulture, out var slot)
+                || !TryEndpoint(ring[0] + " . " + ring[1], key, out var baseLength) || key.Length < baseLength + 4) return false;
+            if (BitConverter.IsLittleEndian) BinaryPrimitives.WriteUInt32LittleEndian(key[baseLength..], slot);
+            else BinaryPrimitives.WriteUInt32BigEndian(key[baseLength..], slot);
+            length = baseLength + 4;
+            return true;
+        }
         var parts = text.Split(" . ");
         if (parts.Length is not (3 or 4) || !IPAddress.TryParse(parts[0], out var address)) return false;
         var proto = parts[1] switch { "tcp" => 6, "udp" => 17, "sctp" => 132, _ => -1 };
@@ -263,6 +327,21 @@ internal static class NftNetlink
         return true;
     }
 
+    /// <summary>Ring map data <c>addr . port</c>: the address, then the port in network order padded to 4 bytes.</summary>
+    internal static bool TryEndpoint(string text, Span<byte> value, out int length)
+    {
+        length = 0;
+        var parts = text.Split(" . ");
+        if (parts.Length != 2 || !IPAddress.TryParse(parts[0], out var address)
+            || !ushort.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var port)) return false;
+        var a = address.AddressFamily == AddressFamily.InterNetworkV6 ? 16 : 4;
+        if (value.Length < a + 4 || !address.TryWriteBytes(value, out _)) return false;
+        value.Slice(a, 4).Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(value[a..], port);
+        length = a + 4;
+        return true;
+    }
+
     // ---- rules -------------------------------------------------------------------------------------------------
 
     /// <summary>
@@ -271,8 +350,84 @@ internal static class NftNetlink
     /// <c>numgen random mod N V</c>, <c>meta mark set meta mark | M</c>, <c>dnat ip|ip6 to ADDR:PORT</c>,
     /// then <c>goto CHAIN</c> or <c>drop</c>. Returns false on anything else.
     /// </summary>
+    /// <summary>The user data nft 1.0.6 attaches to a <c>type addr . inet_proto . inet_service</c> set (listing needs it).</summary>
+    private static ReadOnlySpan<byte> ShapeSetUserData => [0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x03, 0x08, 0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00];
+
+    private const uint NFT_REG32_01 = 9, NFT_REG32_02 = 10, NFT_REG32_05 = 13, NFT_REG32_07 = 15, NFT_REG_3 = 3,
+        NFT_REG32_10 = 18, NFT_REG32_14 = 22;
+    private const uint NFT_PAYLOAD_TRANSPORT_HEADER = 2, NFT_HASH_JENKINS = 0;
+
+    /// <summary>
+    /// The rule of an endpoint-choice shape (<see cref="NftShapes.Rule"/>), laid out as nft 1.0.6 does: the membership
+    /// lookup of <c>daddr . l4proto . dport</c> in the shape's set, the protocol dependency, then <c>daddr . dport . slot</c>
+    /// (slot from numgen or jhash) looked up in the ring map into the registers the dnat reads.
+    /// </summary>
+    private static bool TryWriteShapeRule(ref NlWriter w, string rule)
+    {
+        var at = rule.IndexOf('@', StringComparison.Ordinal);
+        var end = at < 0 ? -1 : rule.IndexOf(' ', at);
+        if (end < 0 || !NftShapes.TryParse(rule[(at + 1)..end], out var local, out var family, out var proto, out var hash, out var size)) return false;
+        var shape = rule[(at + 1)..end];
+        var seed = 0u;
+        var s = rule.IndexOf(" seed 0x", StringComparison.Ordinal);
+        if (hash && (s < 0 || !uint.TryParse(rule.AsSpan(s + 8, 8), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out seed))) return false;
+        if (rule != NftShapes.Rule(shape, seed)) return false;
+        var v6 = family == AddressFamily.InterNetworkV6;
+        uint addrOffset = v6 ? 24u : 16u, addrLength = v6 ? 16u : 4u;
+        uint protoReg = v6 ? NFT_REG_2 : NFT_REG32_01, portReg = v6 ? NFT_REG32_05 : NFT_REG32_02;
+        var exprs = w.BeginNested(4); // NFTA_RULE_EXPRESSIONS
+        Meta(ref w, NFT_META_NFPROTO, NFT_REG_1);
+        Cmp(ref w, NFT_REG_1, [v6 ? NFPROTO_IPV6 : NFPROTO_IPV4]);
+        Payload(ref w, NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, addrOffset, addrLength);
+        Meta(ref w, NFT_META_L4PROTO, protoReg);
+        Payload(ref w, portReg, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+        Lookup(ref w, NFT_REG_1, shape);
+        Meta(ref w, NFT_META_L4PROTO, NFT_REG_1);
+        Cmp(ref w, NFT_REG_1, [proto switch { "tcp" => 6, "udp" => 17, _ => 132 }]);
+        Payload(ref w, NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, addrOffset, addrLength);
+        Payload(ref w, protoReg, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+        if (hash)
+        {
+            var saddrReg = v6 ? NFT_REG32_10 : NFT_REG32_07;
+            Payload(ref w, saddrReg, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8u : 12u, addrLength);
+            Payload(ref w, v6 ? NFT_REG32_14 : NFT_REG_3, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2);
+            var e = BeginExpr(ref w, "hash");
+            w.U32(1, saddrReg); // NFTA_HASH_SREG
+            w.U32(2, portReg); // NFTA_HASH_DREG
+            w.U32(3, addrLength + 4); // NFTA_HASH_LEN: saddr . sport
+            w.U32(4, (uint)size); // NFTA_HASH_MODULUS
+            w.U32(5, seed); // NFTA_HASH_SEED
+            w.U32(6, 0); // NFTA_HASH_OFFSET
+            w.U32(7, NFT_HASH_JENKINS); // NFTA_HASH_TYPE
+            EndExpr(ref w, e);
+        }
+        else
+        {
+            var e = BeginExpr(ref w, "numgen");
+            w.U32(1, portReg); // NFTA_NG_DREG
+            w.U32(2, (uint)size); // NFTA_NG_MODULUS
+            w.U32(3, NFT_NG_RANDOM); // NFTA_NG_TYPE
+            w.U32(4, 0); // NFTA_NG_OFFSET
+            EndExpr(ref w, e);
+        }
+        var l = BeginExpr(ref w, "lookup");
+        w.U32(2, NFT_REG_1); // NFTA_LOOKUP_SREG
+        w.U32(3, NFT_REG_1); // NFTA_LOOKUP_DREG
+        w.String(1, NftShapes.Ring(local, family, proto)); // NFTA_LOOKUP_SET
+        EndExpr(ref w, l);
+        var nat = BeginExpr(ref w, "nat");
+        w.U32(1, NFT_NAT_DNAT); // NFTA_NAT_TYPE
+        w.U32(2, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4); // NFTA_NAT_FAMILY
+        w.U32(3, NFT_REG_1); // NFTA_NAT_REG_ADDR_MIN
+        w.U32(5, protoReg); // NFTA_NAT_REG_PROTO_MIN
+        EndExpr(ref w, nat);
+        w.EndNested(exprs);
+        return true;
+    }
+
     internal static bool TryWriteRule(ref NlWriter w, string rule)
     {
+        if (rule.Contains(" dnat ip", StringComparison.Ordinal) && rule.Contains(" map @", StringComparison.Ordinal)) return TryWriteShapeRule(ref w, rule);
         var t = rule.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Span<byte> b = stackalloc byte[16];
         var exprs = w.BeginNested(4); // NFTA_RULE_EXPRESSIONS

@@ -11,6 +11,9 @@ internal sealed record NftTransaction(string Text, int ChangedServices, int Oper
     public NftTransaction(string text, int changedServices, int operations) : this(text, changedServices, operations, []) { }
 
     public bool IsEmpty => Operations == 0;
+
+    /// <summary>True when an endpoint-choice shape appears or goes (a set and a rule chain change, not only elements).</summary>
+    public bool ChangesShapes { get; init; }
 }
 
 internal enum NftOpKind
@@ -42,16 +45,30 @@ internal static class NftDiff
         if (!applied.Options.Equals(desired.Options)) return null;
         var t = desired.Table;
         var changed = new List<(NftServiceObjects? Old, NftServiceObjects? New)>();
-        foreach (var (key, n) in desired.Services)
+        if (desired.ChangedSince(applied) is { } keys)
         {
-            if (applied.Services.TryGetValue(key, out var o))
+            // Rendered from applied: only these Services can differ (O(changed), no walk over all Services).
+            foreach (var key in keys)
             {
-                if (!ReferenceEquals(o, n) && o.Fingerprint != n.Fingerprint) changed.Add((o, n));
+                applied.Index.TryGetValue(key, out var o);
+                desired.Index.TryGetValue(key, out var n);
+                if (o is null && n is null) continue;
+                if (o is null || n is null || (!ReferenceEquals(o, n) && o.Fingerprint != n.Fingerprint)) changed.Add((o, n));
             }
-            else changed.Add((null, n));
         }
-        foreach (var (key, o) in applied.Services)
-            if (!desired.Services.ContainsKey(key)) changed.Add((o, null));
+        else
+        {
+            foreach (var (key, n) in desired.Services)
+            {
+                if (applied.Services.TryGetValue(key, out var o))
+                {
+                    if (!ReferenceEquals(o, n) && o.Fingerprint != n.Fingerprint) changed.Add((o, n));
+                }
+                else changed.Add((null, n));
+            }
+            foreach (var (key, o) in applied.Services)
+                if (!desired.Services.ContainsKey(key)) changed.Add((o, null));
+        }
         if (changed.Count == 0) return new NftTransaction("", 0, 0, []);
 
         var add = new List<NftOp>();
@@ -95,6 +112,34 @@ internal static class NftDiff
             foreach (var e in n?.Elements ?? []) newElements[(e.Map, e.Key)] = (e.Value, svc);
         }
 
+        // Shapes: a new one adds its set, one no Service uses any more loses it; either rewrites the rules of its chain.
+        var shapeChanges = applied.ShapeCounts.Keys.Where(k => !desired.ShapeCounts.ContainsKey(k))
+            .Concat(desired.ShapeCounts.Keys.Where(k => !applied.ShapeCounts.ContainsKey(k))).ToList();
+        if (shapeChanges.Count > 0)
+        {
+            var none = default(ServiceKey);
+            foreach (var shape in desired.ShapeCounts.Keys.Where(k => !applied.ShapeCounts.ContainsKey(k)))
+                add.Add(new(NftOpKind.AddSet, none, shape, NftShapes.SetDefinition(shape)));
+            foreach (var chain in shapeChanges.Select(NftShapes.Chain).Distinct().Order(StringComparer.Ordinal))
+            {
+                flush.Add(new(NftOpKind.FlushChain, none, chain));
+                foreach (var rule in NftShapes.RulesOf(chain, desired.ShapeCounts.Keys, desired.Options.HashSeed))
+                    fill.Add(new(NftOpKind.AddRule, none, chain, rule));
+            }
+            foreach (var shape in applied.ShapeCounts.Keys.Where(k => !desired.ShapeCounts.ContainsKey(k)))
+                remove.Add(new(NftOpKind.DeleteSet, none, shape));
+        }
+
+        // Shared elements (reference-counted): only those a changed Service had or has can change.
+        foreach (var (o, n) in changed)
+        {
+            var svc = (n ?? o)!.Key;
+            foreach (var e in o?.Shared ?? [])
+                if (!desired.SharedCounts.ContainsKey(e)) oldElements[(e.Map, e.Key)] = (e.Value, svc);
+            foreach (var e in n?.Shared ?? [])
+                if (!applied.SharedCounts.ContainsKey(e)) newElements[(e.Map, e.Key)] = (e.Value, svc);
+        }
+
         var deletes = new SortedDictionary<(string Map, ServiceKey Service), List<NftElement>>(ElementGroupComparer.Instance);
         var adds = new SortedDictionary<(string Map, ServiceKey Service), List<NftElement>>(ElementGroupComparer.Instance);
         foreach (var ((map, key), (value, svc)) in oldElements)
@@ -113,7 +158,7 @@ internal static class NftDiff
         foreach (var ((map, svc), list) in adds) ops.Add(new(NftOpKind.AddElements, svc, map, Elements: list));
         ops.AddRange(remove);
         var count = ops.Sum(op => op.Elements?.Count ?? 1);
-        return new NftTransaction(Text(t, ops), changed.Count, count, ops);
+        return new NftTransaction(Text(t, ops), changed.Count, count, ops) { ChangesShapes = shapeChanges.Count > 0 };
     }
 
     /// <summary>The nft input for <paramref name="ops"/> (element operations grouped per map, as nft prints them).</summary>

@@ -49,8 +49,14 @@ internal sealed class NftServiceObjects
     /// <summary>The VIP . proto . port keys it owns in the dispatch maps.</summary>
     public ImmutableArray<string> DispatchKeys { get; init; } = [];
 
-    /// <summary>The choice chains that own a block of the pick map.</summary>
-    public ImmutableArray<string> BlockKeys { get; init; } = [];
+    /// <summary>
+    /// The endpoint-choice shapes it uses (<see cref="NftShapes"/>: one set and one rule each, shared by every Service of
+    /// that shape); its membership elements in those sets are in <see cref="Elements"/>.
+    /// </summary>
+    public ImmutableArray<string> Shapes { get; init; } = [];
+
+    /// <summary>Elements that several Services may want (hairpin pairs of an endpoint): reference-counted across Services.</summary>
+    public ImmutableArray<NftElement> Shared { get; init; } = [];
 
     /// <summary>What was wrong with the input; a Service with problems is always rendered afresh.</summary>
     public ImmutableArray<RenderProblem> Problems { get; init; } = [];
@@ -69,6 +75,8 @@ internal sealed class NftServiceObjects
             foreach (var r in c.Rules) sb.Append('\t').Append(r).Append('\n');
         }
         foreach (var e in Elements) sb.Append("element ").Append(e.Map).Append(' ').Append(e.Render()).Append('\n');
+        foreach (var e in Shared) sb.Append("shared ").Append(e.Map).Append(' ').Append(e.Render()).Append('\n');
+        foreach (var shape in Shapes) sb.Append("shape ").Append(shape).Append('\n');
         return sb.ToString();
     }
 }
@@ -79,15 +87,39 @@ internal sealed record NftFlow(string Proto, System.Net.IPAddress Vip, int Port,
 /// <summary>A problem with one Service that kept (part of) it out of the ruleset; the rest is programmed.</summary>
 internal sealed record RenderProblem(ServiceKey Service, string Message);
 
-/// <summary>The desired table: fixed base objects (from options) plus per-Service objects.</summary>
+/// <summary>
+/// The desired table: fixed base objects (from options), per-Service objects, and what Services share: how many use each
+/// endpoint-choice shape (its set and rule exist while one does) and each shared element.
+/// </summary>
 internal sealed record NftRuleset(
     NftRenderOptions Options,
     string NodeName,
     ImmutableSortedDictionary<ServiceKey, NftServiceObjects> Services,
-    ImmutableArray<RenderProblem> Problems,
-    SlotBlocks Blocks)
+    ImmutableArray<RenderProblem> Problems)
 {
     public string? NodeZone { get; init; }
 
+    public ImmutableSortedDictionary<string, int> ShapeCounts { get; init; } = ImmutableSortedDictionary.Create<string, int>(StringComparer.Ordinal);
+
+    public ImmutableDictionary<NftElement, int> SharedCounts { get; init; } = ImmutableDictionary<NftElement, int>.Empty;
+
+    /// <summary>
+    /// The same Services by key, for O(1) lookups (the sorted map is for ordered output). Never mutated once the ruleset
+    /// is built: the next render copies it (a flat array copy, far cheaper than N lookups in an immutable tree).
+    /// </summary>
+    public IReadOnlyDictionary<ServiceKey, NftServiceObjects> Index { get; init; } = new Dictionary<ServiceKey, NftServiceObjects>();
+
+    /// <summary>Which Service owns each LB IP . proto . port.</summary>
+    public ImmutableDictionary<string, ServiceKey> Claims { get; init; } = ImmutableDictionary.Create<string, ServiceKey>(StringComparer.Ordinal);
+
+    /// <summary>When rendered incrementally: the ruleset it was rendered from and the Services that differ from it.</summary>
+    public NftChangeSet? Changes { get; init; }
+
+    /// <summary>The Services that may differ from <paramref name="from"/>, or null when that is not known (compare all).</summary>
+    public IReadOnlyList<ServiceKey>? ChangedSince(NftRuleset from) => Changes is { } c && ReferenceEquals(c.From, from) ? c.Keys : null;
+
     public string Table => Options.TableName;
 }
+
+/// <summary>The Services (added, changed or removed) in which a ruleset may differ from <paramref name="From"/>.</summary>
+internal sealed record NftChangeSet(NftRuleset From, ImmutableArray<ServiceKey> Keys);

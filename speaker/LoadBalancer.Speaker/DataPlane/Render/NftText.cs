@@ -29,6 +29,10 @@ internal static class NftText
         sb.Append("delete table inet ").Append(t).Append('\n');
         sb.Append("table inet ").Append(t).Append(" {\n");
         AppendBase(sb, o);
+        foreach (var shape in ruleset.ShapeCounts.Keys)
+            sb.Append("\tset ").Append(shape).Append(" { ").Append(NftShapes.SetDefinition(shape)).Append(" }\n");
+        foreach (var chain in NftShapes.Chains)
+            AppendChain(sb, new NftChain(chain, [.. NftShapes.RulesOf(chain, ruleset.ShapeCounts.Keys, o.HashSeed)]));
         foreach (var svc in ruleset.Services.Values)
         {
             foreach (var c in svc.Counters) sb.Append("\tcounter ").Append(c).Append(" {\n\t}\n");
@@ -43,28 +47,45 @@ internal static class NftText
                 if (!byMap.TryGetValue(e.Map, out var list)) byMap[e.Map] = list = [];
                 list.Add(e);
             }
+        foreach (var e in ruleset.SharedCounts.Keys)
+        {
+            if (!byMap.TryGetValue(e.Map, out var list)) byMap[e.Map] = list = [];
+            list.Add(e);
+        }
+        foreach (var list in byMap.Values) list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         foreach (var (map, list) in byMap) AppendElements(sb, "add", t, map, list);
         return sb.ToString();
     }
 
-    /// <summary>The fixed part: global sets and maps, base chains and the shared chains.</summary>
+    /// <summary>
+    /// The fixed part: global sets and maps, base chains and the fixed regular chains (docs/dataplane.md, "Table layout").
+    /// The shape chains (<c>clu4</c>, <c>loc4</c>, …) are written by the caller, with the rules of the shapes in use.
+    /// </summary>
     internal static void AppendBase(StringBuilder sb, NftRenderOptions o)
     {
         var mark = "0x" + o.MasqueradeMark.ToString("x8", CultureInfo.InvariantCulture);
         var unmark = "0x" + (~o.MasqueradeMark).ToString("x8", CultureInfo.InvariantCulture);
+        var setMark = "meta mark set meta mark | " + mark;
         foreach (var (family, type, suffix) in new[] { (AddressFamily.InterNetwork, "ipv4_addr", "4"), (AddressFamily.InterNetworkV6, "ipv6_addr", "6") })
         {
+            var key = type + " . inet_proto . inet_service";
             var pods = o.PodCidrsOrEmpty.Where(c => c.BaseAddress.AddressFamily == family).Select(c => c.ToString()).ToList();
             if (pods.Count > 0)
                 sb.Append("\tset pods").Append(suffix).Append(" {\n\t\ttype ").Append(type).Append("\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { ")
                   .Append(string.Join(", ", pods)).Append(" }\n\t}\n");
-            sb.Append("\tmap svc").Append(suffix).Append(" {\n\t\ttype ").Append(type).Append(" . inet_proto . inet_service : verdict\n\t}\n");
-            sb.Append("\tset fw").Append(suffix).Append(" {\n\t\ttype ").Append(type).Append(" . inet_proto . inet_service\n\t}\n");
-            sb.Append("\tset allow").Append(suffix).Append(" {\n\t\ttype ").Append(type).Append(" . inet_proto . inet_service . ").Append(type).Append("\n\t\tflags interval\n\t}\n");
-            sb.Append("\tmap ctr").Append(suffix).Append(" {\n\t\ttype ").Append(type).Append(" . inet_proto . inet_service : counter\n\t}\n");
-            sb.Append("\tmap conn").Append(suffix).Append(" {\n\t\ttype ").Append(type).Append(" . inet_proto . inet_service : counter\n\t}\n");
+            sb.Append("\tmap svc").Append(suffix).Append(" {\n\t\ttype ").Append(key).Append(" : verdict\n\t}\n");
+            foreach (var set in (ReadOnlySpan<string>)["lb", "rej", "xdrop", "xmasq", "xloc", "idrop", "iloc", "fw"])
+                sb.Append("\tset ").Append(set).Append(suffix).Append(" {\n\t\ttype ").Append(key).Append("\n\t}\n");
+            sb.Append("\tset allow").Append(suffix).Append(" {\n\t\ttype ").Append(key).Append(" . ").Append(type).Append("\n\t\tflags interval\n\t}\n");
+            sb.Append("\tmap ctr").Append(suffix).Append(" {\n\t\ttype ").Append(key).Append(" : counter\n\t}\n");
+            sb.Append("\tmap conn").Append(suffix).Append(" {\n\t\ttype ").Append(key).Append(" : counter\n\t}\n");
+            var f = suffix == "4" ? "ip" : "ip6";
+            foreach (var ring in (ReadOnlySpan<string>)["cep", "lep"])
+                foreach (var proto in NftShapes.Protocols)
+                    sb.Append("\tmap ").Append(ring).Append(suffix).Append('-').Append(proto).Append(" {\n\t\ttypeof ").Append(f).Append(" daddr . ")
+                      .Append(proto).Append(" dport . numgen random mod 1 : ").Append(f).Append(" daddr . ").Append(proto).Append(" dport\n\t}\n");
+            sb.Append("\tset hp").Append(suffix).Append(" {\n\t\ttype ").Append(type).Append(" . ").Append(type).Append("\n\t}\n");
         }
-        sb.Append("\tmap pick {\n\t\ttypeof numgen random mod 1 : verdict\n\t}\n");
         AppendChain(sb, new NftChain("filter-check", [
             "ip daddr . meta l4proto . th dport @fw4 ip daddr . meta l4proto . th dport . ip saddr != @allow4 drop",
             "ip6 daddr . meta l4proto . th dport @fw6 ip6 daddr . meta l4proto . th dport . ip6 saddr != @allow6 drop",
@@ -75,10 +96,34 @@ internal static class NftText
         ]));
         AppendChain(sb, new NftChain("filter-prerouting", ["jump filter-check"]), $"type filter hook prerouting priority {FilterPriority}; policy accept;");
         AppendChain(sb, new NftChain("filter-output", ["jump filter-check"]), $"type filter hook output priority {FilterPriority}; policy accept;");
-        string[] dispatch = ["ip daddr . meta l4proto . th dport vmap @svc4", "ip6 daddr . meta l4proto . th dport vmap @svc6"];
+        string[] dispatch = [
+            "ip daddr . meta l4proto . th dport vmap @svc4",
+            "ip daddr . meta l4proto . th dport @lb4 goto dp4",
+            "ip6 daddr . meta l4proto . th dport vmap @svc6",
+            "ip6 daddr . meta l4proto . th dport @lb6 goto dp6",
+        ];
         AppendChain(sb, new NftChain("nat-prerouting", [.. dispatch]), $"type nat hook prerouting priority {DstNatPriority}; policy accept;");
         AppendChain(sb, new NftChain("nat-output", [.. dispatch]), $"type nat hook output priority {DstNatPriority}; policy accept;");
-        var masq = new List<string>();
+        foreach (var (family, suffix) in new[] { (AddressFamily.InterNetwork, "4"), (AddressFamily.InterNetworkV6, "6") })
+        {
+            var f = suffix == "4" ? "ip" : "ip6";
+            var k = f + " daddr . meta l4proto . th dport";
+            var dp = new List<string> { $"{k} @rej{suffix} goto {NftNames.RejectChain}" };
+            if (o.PodCidrsOrEmpty.Any(c => c.BaseAddress.AddressFamily == family)) dp.Add($"{f} saddr @pods{suffix} goto int{suffix}");
+            dp.Add($"fib saddr type local {setMark} goto int{suffix}");
+            dp.Add($"{k} @xdrop{suffix} drop");
+            dp.Add($"{k} @xmasq{suffix} {setMark}");
+            dp.Add($"{k} @xloc{suffix} goto loc{suffix}");
+            dp.Add($"goto clu{suffix}");
+            AppendChain(sb, new NftChain("dp" + suffix, [.. dp]));
+            AppendChain(sb, new NftChain("int" + suffix, [$"{k} @idrop{suffix} drop", $"{k} @iloc{suffix} goto loc{suffix}", $"goto clu{suffix}"]));
+        }
+        var masq = new List<string>
+        {
+            // Hairpin: a pod DNATed to itself must see the node as the source, or it would answer itself directly.
+            $"ct status dnat ip saddr . ip daddr @hp4 {setMark}",
+            $"ct status dnat ip6 saddr . ip6 daddr @hp6 {setMark}",
+        };
         var match = $"meta mark & {mark} == {mark} meta mark set meta mark & {unmark}";
         if (o.Masquerade == MasqueradeAddress.NodeIp)
         {

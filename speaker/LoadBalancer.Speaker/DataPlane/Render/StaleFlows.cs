@@ -19,9 +19,12 @@ internal static class StaleFlows
     {
         var stale = new List<StaleFlow>();
         if (applied is null) return stale;
-        foreach (var (key, old) in applied.Services)
+        IEnumerable<KeyValuePair<ServiceKey, NftServiceObjects>> olds = desired.ChangedSince(applied) is { } keys
+            ? keys.Where(applied.Index.ContainsKey).Select(k => KeyValuePair.Create(k, applied.Index[k]))
+            : applied.Services;
+        foreach (var (key, old) in olds)
         {
-            desired.Services.TryGetValue(key, out var now);
+            desired.Index.TryGetValue(key, out var now);
             if (ReferenceEquals(old, now)) continue;
             var current = new Dictionary<(string, IPAddress, int), HashSet<IPEndPoint>>();
             foreach (var f in now?.Flows ?? []) current[(f.Proto, f.Vip, f.Port)] = [.. f.Endpoints];
