@@ -266,8 +266,22 @@ internal sealed partial class NftDataPlane : IDataPlane, IAsyncDisposable
             changed = tx.ChangedServices;
         }
 
-        var writer = tx is { IsEmpty: false } ? Netlink(tx) : null;
-        var ok = writer is not null ? await RunNetlinkAsync(writer, tx!).ConfigureAwait(false) : await RunAsync(text, kind).ConfigureAwait(false);
+        bool ok;
+        if (tx is null) ok = await RunAsync(text, kind).ConfigureAwait(false);
+        else
+        {
+            // Make, break, cleanup: each phase is one atomic batch, sent once the previous one is committed.
+            ok = true;
+            var allNetlink = true;
+            foreach (var phase in tx.Phases())
+            {
+                var writer = Netlink(phase);
+                allNetlink &= writer is not null;
+                ok = writer is not null ? await RunNetlinkAsync(writer, phase).ConfigureAwait(false) : await RunAsync(phase.Text, kind).ConfigureAwait(false);
+                if (!ok) break;
+            }
+            if (ok && allNetlink) NetlinkTransactions++;
+        }
         var elapsed = _time.GetElapsedTime(started);
         _metrics.SyncDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("kind", kind),
             new KeyValuePair<string, object?>("result", ok ? "success" : "error"));
@@ -317,11 +331,7 @@ internal sealed partial class NftDataPlane : IDataPlane, IAsyncDisposable
             Fail("incremental", "netlink: " + ex.Message);
             return false;
         }
-        if (result.Success)
-        {
-            NetlinkTransactions++;
-            return true;
-        }
+        if (result.Success) return true;
         Fail("incremental", "netlink: " + result.Error);
         return false;
     }

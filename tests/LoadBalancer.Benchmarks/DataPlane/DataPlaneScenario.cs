@@ -120,7 +120,7 @@ public static class DataPlaneScenario
             changed[idx % n] = changed[idx % n] with { Endpoints = [Endpoint("198.51.100.77", "node1", 9000 + k), Endpoint("198.51.100.200", "node2", 9000)] };
             var next = new DataPlaneSnapshot("node1", null, [.. changed]);
             var nextRuleset = NftRenderer.Render(next, options, previous);
-            transactions.Add(NftDiff.Incremental(previous, nextRuleset)!.Text);
+            transactions.Add(string.Concat(NftDiff.Incremental(previous, nextRuleset)!.Phases().Select(p => p.Text)));
             previous = nextRuleset;
             rulesets.Add(nextRuleset);
             sw.Restart();
@@ -165,9 +165,12 @@ public static class DataPlaneScenario
             {
                 var back = NftDiff.Incremental(rulesets[k], rulesets[k - 1])!;
                 sw.Restart();
-                var nl = writer.Apply(options.TableName, back.Ops);
+                foreach (var phase in back.Phases())
+                {
+                    var nl = writer.Apply(options.TableName, phase.Ops);
+                    if (!nl.Success) throw new InvalidOperationException("netlink batch failed: " + nl.Error);
+                }
                 batches.Add(sw.Elapsed.TotalMilliseconds);
-                if (!nl.Success) throw new InvalidOperationException("netlink batch failed: " + nl.Error);
             }
             batches.Sort();
         }

@@ -26,7 +26,8 @@ public sealed class NftDataPlaneUpdateTests(DataPlaneLab lab)
         ];
 
         await lab.SyncAsync(Services(0));
-        var failures = new ConcurrentQueue<Outcome>();
+        var failures = new ConcurrentQueue<(Outcome, int)>();
+        var step = 0;
         var answered = 0;
         using var stop = new CancellationTokenSource();
         var clients = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
@@ -35,7 +36,7 @@ public sealed class NftDataPlaneUpdateTests(DataPlaneLab lab)
             {
                 var o = await lab.ClientSockets.AskAsync(Vip, 80, timeout: TimeSpan.FromSeconds(3));
                 if (o.Kind == OutcomeKind.Answered) Interlocked.Increment(ref answered);
-                else failures.Enqueue(o);
+                else failures.Enqueue((o, Volatile.Read(ref step)));
             }
         })).ToArray();
 
@@ -48,6 +49,7 @@ public sealed class NftDataPlaneUpdateTests(DataPlaneLab lab)
             {
                 // Halfway, a new speaker process takes over the existing table: its first apply replaces it atomically.
                 var current = i <= 500 ? plane : restarted;
+                Volatile.Write(ref step, i);
                 await current.SyncAsync(new DataPlaneSnapshot(Node1, null, [.. Services(i)]), CancellationToken.None).AsTask()
                     .WaitAsync(TimeSpan.FromSeconds(30));
                 Assert.True(current.InSync, $"update {i}: {current.LastError}");

@@ -62,8 +62,11 @@ public sealed class NftDataPlaneTests : IAsyncDisposable
         var s2 = plane.SyncAsync(Snapshot(A(2)), CancellationToken.None).AsTask();
         var s3 = plane.SyncAsync(Snapshot(A(3)), CancellationToken.None).AsTask();
         await StepUntil(() => s2.IsCompleted && s3.IsCompleted, TimeSpan.FromMilliseconds(100));
-        Assert.Equal(2, _nft.Runs.Count);
+        // One apply for both (its phases: make, then break, as the shape changes from one endpoint to three).
+        Assert.Equal(2, plane.AppliedTransactions);
+        Assert.Equal(3, _nft.Runs.Count);
         Assert.Contains("10.1.0.3", _nft.Runs[1]);
+        Assert.DoesNotContain("10.1.0.2 . 8080 }", _nft.Runs[2]);
         Assert.Equal(3, plane.AppliedGeneration);
     }
 

@@ -47,7 +47,7 @@ public class NftRendererGoldenTests
         var tx = NftDiff.Incremental(before, after)!;
         Assert.Same(before.Services[a.Key], after.Services[a.Key]);
         Assert.Equal(3, tx.ChangedServices);
-        Golden.Check("incremental.nft", tx.Text);
+        Golden.Check("incremental.nft", string.Join("# then, once committed:\n", tx.Phases().Select(p => p.Text)));
     }
 }
 

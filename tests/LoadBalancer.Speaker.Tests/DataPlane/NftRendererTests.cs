@@ -55,21 +55,44 @@ public class NftRendererTests
         services[7] = services[7] with { Endpoints = [Ep("10.9.9.9")] };
         var first = NftRenderer.Render(Snapshot(services), NftRendererGoldenTests.Options, before);
         var tx = NftDiff.Incremental(before, first)!;
-        Assert.Contains(tx.Ops, op => op.Kind == NftOpKind.AddSet && op.Name == "c4tn1");
-        Assert.Contains(tx.Ops, op => op.Kind == NftOpKind.FlushChain && op.Name == "clu4");
+        Assert.Contains(tx.AllOps, op => op.Kind == NftOpKind.AddSet && op.Name == "c4tn1");
+        Assert.Contains(tx.AllOps, op => op.Kind == NftOpKind.FlushChain && op.Name == "clu4");
         // A second Service going to one endpoint finds the shape there: elements only.
         services[9] = services[9] with { Endpoints = [Ep("10.9.9.8")] };
         var second = NftRenderer.Render(Snapshot(services), NftRendererGoldenTests.Options, first);
         tx = NftDiff.Incremental(first, second)!;
-        Assert.All(tx.Ops, op => Assert.True(op.Kind is NftOpKind.AddElements or NftOpKind.DeleteElements, op.Kind + " " + op.Name));
+        Assert.All(tx.AllOps, op => Assert.True(op.Kind is NftOpKind.AddElements or NftOpKind.DeleteElements, op.Kind + " " + op.Name));
         // When the last Service of a shape leaves it, its rule and set go.
         services[7] = services[7] with { Endpoints = [Ep("10.9.9.9"), Ep("10.9.9.7", "n2")] };
         services[9] = services[9] with { Endpoints = [Ep("10.9.9.8"), Ep("10.9.9.6", "n2")] };
         var third = NftRenderer.Render(Snapshot(services), NftRendererGoldenTests.Options, second);
         tx = NftDiff.Incremental(second, third)!;
-        Assert.Contains(tx.Ops, op => op.Kind == NftOpKind.DeleteSet && op.Name == "c4tn1");
+        Assert.Contains(tx.AllOps, op => op.Kind == NftOpKind.DeleteSet && op.Name == "c4tn1");
         Assert.DoesNotContain("c4tn1", third.ShapeCounts.Keys);
         Assert.Equal(NftRenderer.Render(Snapshot(services), NftRendererGoldenTests.Options).ShapeCounts, third.ShapeCounts);
+    }
+
+    [Fact]
+    public void ShrinkingRing_IsMadeBeforeItIsBroken()
+    {
+        var three = Svc("a", ["203.0.113.10"], [Ep("10.1.0.1"), Ep("10.1.0.2"), Ep("10.1.0.3")]);
+        var two = Svc("a", ["203.0.113.10"], [Ep("10.1.0.1"), Ep("10.1.0.3")]);
+        var before = NftRenderer.Render(Snapshot(three), NftRendererGoldenTests.Options);
+        var after = NftRenderer.Render(Snapshot(two), NftRendererGoldenTests.Options, before);
+        var phases = NftDiff.Incremental(before, after)!.Phases().ToList();
+        Assert.Equal(3, phases.Count);
+        static IEnumerable<NftElement> Of(NftTransaction p, NftOpKind kind, string map) =>
+            p.Ops.Where(o => o.Kind == kind && o.Name == map).SelectMany(o => o.Elements!);
+        // 1 make: joins shape c4tn2 (still in c4tn3), slot 1 gets 10.1.0.3, slot 2 (which c4tn3 can still draw) a live endpoint.
+        Assert.Equal(["203.0.113.10 . tcp . 80"], Of(phases[0], NftOpKind.AddElements, "c4tn2").Select(e => e.Key));
+        Assert.DoesNotContain(phases[0].Ops, o => o.Kind == NftOpKind.DeleteElements && o.Name == "c4tn3");
+        Assert.Contains(new NftElement("cep4-tcp", "203.0.113.10 . 80 . 1", "10.1.0.3 . 8080"), Of(phases[0], NftOpKind.AddElements, "cep4-tcp"));
+        Assert.Contains(new NftElement("cep4-tcp", "203.0.113.10 . 80 . 2", "10.1.0.1 . 8080"), Of(phases[0], NftOpKind.AddElements, "cep4-tcp"));
+        // 2 break: leaves c4tn3, whose rule and set go.
+        Assert.Equal(["203.0.113.10 . tcp . 80"], Of(phases[1], NftOpKind.DeleteElements, "c4tn3").Select(e => e.Key));
+        Assert.Contains(phases[1].Ops, o => o.Kind == NftOpKind.DeleteSet && o.Name == "c4tn3");
+        // 3 cleanup: slot 2, which nothing can draw any more.
+        Assert.Equal(["203.0.113.10 . 80 . 2"], Of(phases[2], NftOpKind.DeleteElements, "cep4-tcp").Select(e => e.Key));
     }
 
     [Fact]
@@ -81,11 +104,11 @@ public class NftRendererTests
         var hairpin = new NftElement("hp4", "10.1.0.1 . 10.1.0.1", null);
         Assert.Equal(2, both.SharedCounts[hairpin]);
         var onlyB = NftRenderer.Render(Snapshot(b), NftRendererGoldenTests.Options, both);
-        Assert.DoesNotContain(NftDiff.Incremental(both, onlyB)!.Ops, op => op.Elements?.Contains(hairpin) == true);
+        Assert.DoesNotContain(NftDiff.Incremental(both, onlyB)!.AllOps, op => op.Elements?.Contains(hairpin) == true);
         var none = NftRenderer.Render(Snapshot(), NftRendererGoldenTests.Options, onlyB);
-        Assert.Contains(NftDiff.Incremental(onlyB, none)!.Ops, op => op.Kind == NftOpKind.DeleteElements && op.Elements!.Contains(hairpin));
+        Assert.Contains(NftDiff.Incremental(onlyB, none)!.AllOps, op => op.Kind == NftOpKind.DeleteElements && op.Elements!.Contains(hairpin));
         var again = NftRenderer.Render(Snapshot(a), NftRendererGoldenTests.Options, none);
-        Assert.Contains(NftDiff.Incremental(none, again)!.Ops, op => op.Kind == NftOpKind.AddElements && op.Elements!.Contains(hairpin));
+        Assert.Contains(NftDiff.Incremental(none, again)!.AllOps, op => op.Kind == NftOpKind.AddElements && op.Elements!.Contains(hairpin));
     }
 
     [Fact]

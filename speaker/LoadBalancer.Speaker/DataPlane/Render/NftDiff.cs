@@ -14,6 +14,21 @@ internal sealed record NftTransaction(string Text, int ChangedServices, int Oper
 
     /// <summary>True when an endpoint-choice shape appears or goes (a set and a rule chain change, not only elements).</summary>
     public bool ChangesShapes { get; init; }
+
+    /// <summary>
+    /// The next phase, sent once this one is committed (make before break, see <see cref="NftDiff"/>); <see cref="Operations"/>
+    /// counts all phases.
+    /// </summary>
+    public NftTransaction? Then { get; init; }
+
+    /// <summary>This phase and the ones after it.</summary>
+    public IEnumerable<NftTransaction> Phases()
+    {
+        for (var p = this; p is not null; p = p.Then) yield return p;
+    }
+
+    /// <summary>The operations of every phase, in order.</summary>
+    public IEnumerable<NftOp> AllOps => Phases().SelectMany(p => p.Ops);
 }
 
 internal enum NftOpKind
@@ -112,23 +127,23 @@ internal static class NftDiff
             foreach (var e in n?.Elements ?? []) newElements[(e.Map, e.Key)] = (e.Value, svc);
         }
 
-        // Shapes: a new one adds its set, one no Service uses any more loses it; either rewrites the rules of its chain.
-        var shapeChanges = applied.ShapeCounts.Keys.Where(k => !desired.ShapeCounts.ContainsKey(k))
-            .Concat(desired.ShapeCounts.Keys.Where(k => !applied.ShapeCounts.ContainsKey(k))).ToList();
-        if (shapeChanges.Count > 0)
+        // Shapes: a new one adds its set and its rule in the first phase (make); one no Service uses any more loses its rule
+        // and set in the second (break), once no LB IP:port is a member any more.
+        var newShapes = desired.ShapeCounts.Keys.Where(k => !applied.ShapeCounts.ContainsKey(k)).ToList();
+        var goneShapes = applied.ShapeCounts.Keys.Where(k => !desired.ShapeCounts.ContainsKey(k)).ToList();
+        var breakOps = new List<NftOp>();
+        var none = default(ServiceKey);
+        if (newShapes.Count > 0)
         {
-            var none = default(ServiceKey);
-            foreach (var shape in desired.ShapeCounts.Keys.Where(k => !applied.ShapeCounts.ContainsKey(k)))
-                add.Add(new(NftOpKind.AddSet, none, shape, NftShapes.SetDefinition(shape)));
-            foreach (var chain in shapeChanges.Select(NftShapes.Chain).Distinct().Order(StringComparer.Ordinal))
+            foreach (var shape in newShapes) add.Add(new(NftOpKind.AddSet, none, shape, NftShapes.SetDefinition(shape)));
+            var during = applied.ShapeCounts.Keys.Concat(newShapes).ToList();
+            foreach (var chain in newShapes.Select(NftShapes.Chain).Distinct().Order(StringComparer.Ordinal))
             {
                 flush.Add(new(NftOpKind.FlushChain, none, chain));
-                foreach (var rule in NftShapes.RulesOf(chain, desired.ShapeCounts.Keys, desired.Options.HashSeed))
-                    fill.Add(new(NftOpKind.AddRule, none, chain, rule));
+                foreach (var rule in NftShapes.RulesOf(chain, during, desired.Options.HashSeed)) fill.Add(new(NftOpKind.AddRule, none, chain, rule));
             }
-            foreach (var shape in applied.ShapeCounts.Keys.Where(k => !desired.ShapeCounts.ContainsKey(k)))
-                remove.Add(new(NftOpKind.DeleteSet, none, shape));
         }
+        var shapeChanges = newShapes.Concat(goneShapes).ToList();
 
         // Shared elements (reference-counted): only those a changed Service had or has can change.
         foreach (var (o, n) in changed)
@@ -147,18 +162,95 @@ internal static class NftDiff
         foreach (var ((map, key), (value, svc)) in newElements)
             if (!oldElements.TryGetValue((map, key), out var ov) || ov.Value != value) Add(adds, svc, new NftElement(map, key, value));
 
-        var ops = new List<NftOp>(add.Count + flush.Count + replaceSets.Count + fill.Count + removeFlush.Count + remove.Count + deletes.Count + adds.Count);
-        ops.AddRange(add);
-        ops.AddRange(flush);
+        // Make before break. A packet's set lookups are not one atomic read: each uses the generation current when it
+        // runs, so a lookup before a commit and the next one after it can both miss (the LB IP:port left shape set A
+        // before the packet looked there and joined B after it looked there), and the packet would go out un-NATed.
+        // So: first everything that adds or replaces (an LB IP:port joins its new shape while still in the old one;
+        // ring slots it no longer uses keep pointing at a live endpoint), then the removals of memberships and shapes,
+        // then the ring slots nobody can draw any more. At any commit a straddling packet finds a valid path.
+        var make = new List<NftOp>();
+        var cleanup = new List<NftOp>();
+        make.AddRange(add);
+        make.AddRange(flush);
         // Chains that go away are emptied before any set is replaced: a rule of theirs may still use the set (EBUSY).
-        ops.AddRange(removeFlush);
-        foreach (var ((map, svc), list) in deletes) ops.Add(new(NftOpKind.DeleteElements, svc, map, Elements: list));
-        ops.AddRange(replaceSets);
-        ops.AddRange(fill);
-        foreach (var ((map, svc), list) in adds) ops.Add(new(NftOpKind.AddElements, svc, map, Elements: list));
-        ops.AddRange(remove);
-        var count = ops.Sum(op => op.Elements?.Count ?? 1);
-        return new NftTransaction(Text(t, ops), changed.Count, count, ops) { ChangesShapes = shapeChanges.Count > 0 };
+        make.AddRange(removeFlush);
+        var padding = new List<NftOp>();
+        foreach (var ((map, svc), list) in deletes)
+        {
+            if (IsMembership(map)) { breakOps.Add(new(NftOpKind.DeleteElements, svc, map, Elements: list)); continue; }
+            if (NftShapes.IsRing(map) || map.StartsWith("hp", StringComparison.Ordinal))
+            {
+                var replaced = list.Where(e => newElements.ContainsKey((e.Map, e.Key))).ToList();
+                var dropped = list.Where(e => !newElements.ContainsKey((e.Map, e.Key))).ToList();
+                if (replaced.Count > 0) make.Add(new(NftOpKind.DeleteElements, svc, map, Elements: replaced));
+                if (dropped.Count > 0)
+                {
+                    cleanup.Add(new(NftOpKind.DeleteElements, svc, map, Elements: dropped));
+                    if (NftShapes.IsRing(map)) Pad(map, svc, dropped, newElements, make, padding);
+                }
+                continue;
+            }
+            make.Add(new(NftOpKind.DeleteElements, svc, map, Elements: list));
+        }
+        make.AddRange(replaceSets);
+        make.AddRange(fill);
+        foreach (var ((map, svc), list) in adds) make.Add(new(NftOpKind.AddElements, svc, map, Elements: list));
+        make.AddRange(padding);
+        make.AddRange(remove);
+        if (goneShapes.Count > 0)
+        {
+            foreach (var chain in goneShapes.Select(NftShapes.Chain).Distinct().Order(StringComparer.Ordinal))
+            {
+                breakOps.Add(new(NftOpKind.FlushChain, none, chain));
+                foreach (var rule in NftShapes.RulesOf(chain, desired.ShapeCounts.Keys, desired.Options.HashSeed)) breakOps.Add(new(NftOpKind.AddRule, none, chain, rule));
+            }
+            foreach (var shape in goneShapes) breakOps.Add(new(NftOpKind.DeleteSet, none, shape));
+        }
+        var phases = new[] { make, breakOps, cleanup }.Where(p => p.Count > 0).ToList();
+        if (phases.Count == 0) return new NftTransaction("", changed.Count, 0, []);
+        NftTransaction? next = null;
+        for (var i = phases.Count - 1; i >= 0; i--)
+        {
+            var ops = phases[i];
+            next = new NftTransaction(Text(t, ops), changed.Count, ops.Sum(op => op.Elements?.Count ?? 1) + (next?.Operations ?? 0), ops)
+            {
+                ChangesShapes = shapeChanges.Count > 0,
+                Then = next,
+            };
+        }
+        return next;
+    }
+
+    /// <summary>Sets whose elements say "this LB IP:port is/has X": policy, dispatch and shape membership.</summary>
+    private static bool IsMembership(string map) => NftShapes.IsShape(map) || map is "lb4" or "lb6" or "rej4" or "rej6" or "xdrop4" or "xdrop6"
+        or "xmasq4" or "xmasq6" or "xloc4" or "xloc6" or "idrop4" or "idrop6" or "iloc4" or "iloc6";
+
+    /// <summary>
+    /// Ring slots the new ring does not have (it shrank) keep a live endpoint until the cleanup phase: slot j takes the
+    /// new ring's slot j mod n. An LB IP:port that leaves the ring altogether keeps its old slots (it leaves its shape
+    /// set first, so only a packet straddling that commit can still draw them).
+    /// </summary>
+    private static void Pad(string map, ServiceKey svc, List<NftElement> dropped, Dictionary<(string Map, string Key), (string? Value, ServiceKey Service)> newElements,
+        List<NftOp> make, List<NftOp> padding)
+    {
+        var replace = new List<NftElement>();
+        var values = new List<NftElement>();
+        foreach (var e in dropped)
+        {
+            var cut = e.Key.LastIndexOf(" . ", StringComparison.Ordinal);
+            if (cut < 0 || !int.TryParse(e.Key.AsSpan(cut + 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var slot)) continue;
+            var prefix = e.Key[..(cut + 3)];
+            var n = 0;
+            while (newElements.ContainsKey((map, prefix + n.ToString(System.Globalization.CultureInfo.InvariantCulture)))) n++;
+            if (n == 0) continue;
+            var live = newElements[(map, prefix + (slot % n).ToString(System.Globalization.CultureInfo.InvariantCulture))].Value;
+            if (live == e.Value) continue;
+            replace.Add(e);
+            values.Add(new NftElement(map, e.Key, live));
+        }
+        if (replace.Count == 0) return;
+        make.Add(new(NftOpKind.DeleteElements, svc, map, Elements: replace));
+        padding.Add(new(NftOpKind.AddElements, svc, map, Elements: values));
     }
 
     /// <summary>The nft input for <paramref name="ops"/> (element operations grouped per map, as nft prints them).</summary>
