@@ -47,15 +47,15 @@ public static class DataPlaneScenario
     {
         var limit = cliLimit ?? TimeSpan.FromSeconds(120);
         var sb = new StringBuilder();
-        sb.AppendLine("| Services | render full (ms) | ours: full load (ms) | ours: 1-Service update, median of 5 (ms) | its netlink batch alone, median of 5 (ms) | nft -f: full load (ms) | nft -f: same 1-Service transaction (ms) | nft -f: full reload per change (ms) |");
-        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Services | render full (ms) | ours: full load (ms) | ours: 1-Service update, median of 5 (ms) | ours: endpoint-count change, median of 5 / first (new shape) (ms) | its netlink batches alone, median of 10 (ms) | nft -f: full load (ms) | nft -f: same 1-Service transaction, median of 10 (ms) | nft -f: full reload per change (ms) |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         string Cli(double ms, string format) => double.IsNaN(ms)
             ? string.Create(CultureInfo.InvariantCulture, $"> {limit.TotalSeconds:F0} s, stopped") : ms.ToString(format, CultureInfo.InvariantCulture);
         foreach (var n in sizes)
         {
             var r = await ProgrammingAsync(n, progress, limit);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {n:N0} | {r.RenderMs:F0} | {r.OursFullMs:F0} | {r.OursUpdateMs:F1} ({r.OursUpdatePath}) | {(double.IsNaN(r.NetlinkBatchMs) ? "–" : r.NetlinkBatchMs.ToString("F1", CultureInfo.InvariantCulture))} | {Cli(r.CliFullMs, "F0")} | {Cli(r.CliUpdateMs, "F1")} | {Cli(r.CliReloadMs, "F0")} |"));
+                $"| {n:N0} | {r.RenderMs:F0} | {r.OursFullMs:F0} | {r.OursUpdateMs:F1} ({r.OursUpdatePath}) | {r.OursCountChangeMs:F1} / {r.OursNewShapeMs:F1} | {(double.IsNaN(r.NetlinkBatchMs) ? "–" : r.NetlinkBatchMs.ToString("F1", CultureInfo.InvariantCulture))} | {Cli(r.CliFullMs, "F0")} | {Cli(r.CliUpdateMs, "F1")} | {Cli(r.CliReloadMs, "F0")} |"));
             await progress.WriteLineAsync(sb.ToString().Split('\n')[^2]);
         }
         var t = await ForwardingAsync(trafficTime, progress);
@@ -72,8 +72,13 @@ public static class DataPlaneScenario
     internal sealed record ProgrammingResult(double RenderMs, double OursFullMs, double OursUpdateMs, double CliFullMs, double CliUpdateMs, double CliReloadMs,
         string OursUpdatePath = "")
     {
-        /// <summary>The netlink batch of a 1-Service change alone, median of 5 (NaN when nft -f could not load the table to replay into).</summary>
+        /// <summary>The netlink batches of a 1-Service change alone, median of 10 (NaN when nft -f could not load the table to replay into).</summary>
         public double NetlinkBatchMs { get; init; } = double.NaN;
+
+        /// <summary>A 1-Service update that changes the endpoint count (2 to 3): median of 5, and the first (it adds the shape).</summary>
+        public double OursCountChangeMs { get; init; } = double.NaN;
+
+        public double OursNewShapeMs { get; init; } = double.NaN;
     }
 
     internal static DataPlaneService[] Services(int n, int variant = 0) => [.. Enumerable.Range(0, n).Select(i => new DataPlaneService(
@@ -131,7 +136,30 @@ public static class DataPlaneScenario
         }
         updates.Sort();
 
-        var path = plane.NetlinkTransactions == updates.Count ? "netlink" : $"{plane.NetlinkTransactions} of {updates.Count} netlink";
+        // Endpoint-count changes (2 -> 3 endpoints), five Services in turn: the first adds the shape (a set and one chain's
+        // rules), the others only move between shape sets.
+        var countChanges = new List<double>();
+        for (var k = 1; k <= 5; k++)
+        {
+            var changed = services.ToArray();
+            var idx = n / 3 + 2 * k;
+            changed[idx % n] = changed[idx % n] with { Endpoints = [.. changed[idx % n].Endpoints, Endpoint("198.51.100.99", "node1", 8080)] };
+            var next = new DataPlaneSnapshot("node1", null, [.. changed]);
+            var nextRuleset = NftRenderer.Render(next, options, previous);
+            transactions.Add(string.Concat(NftDiff.Incremental(previous, nextRuleset)!.Phases().Select(p => p.Text)));
+            previous = nextRuleset;
+            rulesets.Add(nextRuleset);
+            sw.Restart();
+            await plane.SyncAsync(next, CancellationToken.None);
+            countChanges.Add(sw.Elapsed.TotalMilliseconds);
+            if (!plane.InSync) throw new InvalidOperationException("update failed: " + plane.LastError);
+            services = changed;
+        }
+        var newShape = countChanges[0];
+        countChanges.Sort();
+
+        var all = updates.Count + countChanges.Count;
+        var path = plane.NetlinkTransactions == all ? "netlink" : $"{plane.NetlinkTransactions} of {all} netlink";
         await progress.WriteLineAsync(FormattableString.Invariant($"{n}: ours 1-Service update {updates[updates.Count / 2]:F1} ms ({path})"));
 
         // nft -f with the same text, bounded: past the limit nft is killed and the figure reported as "> limit, stopped".
@@ -182,7 +210,7 @@ public static class DataPlaneScenario
         if (!r.Success && r.Error.Contains("did not finish", StringComparison.Ordinal)) cliReload = double.NaN;
         else if (!r.Success) throw new InvalidOperationException("nft -f reload failed: " + r.Error);
         return new ProgrammingResult(renderMs, oursFull, updates[updates.Count / 2], cliFull, cliUpdates[cliUpdates.Count / 2], cliReload, path)
-            { NetlinkBatchMs = batchMs };
+            { NetlinkBatchMs = batchMs, OursCountChangeMs = countChanges[countChanges.Count / 2], OursNewShapeMs = newShape };
     }
 
     internal sealed record ForwardingResult(double DirectGbps, double VipGbps, double DirectCps, double VipCps);
