@@ -47,12 +47,12 @@ internal static class NftText
                 if (!byMap.TryGetValue(e.Map, out var list)) byMap[e.Map] = list = [];
                 list.Add(e);
             }
-        foreach (var e in ruleset.SharedCounts.Keys)
+        // Shared elements (hairpin pairs) come from a hash map: sorted, so the text is deterministic.
+        foreach (var e in ruleset.SharedCounts.Keys.OrderBy(e => e.Map, StringComparer.Ordinal).ThenBy(e => e.Key, StringComparer.Ordinal))
         {
             if (!byMap.TryGetValue(e.Map, out var list)) byMap[e.Map] = list = [];
             list.Add(e);
         }
-        foreach (var list in byMap.Values) list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         foreach (var (map, list) in byMap) AppendElements(sb, "add", t, map, list);
         return sb.ToString();
     }
