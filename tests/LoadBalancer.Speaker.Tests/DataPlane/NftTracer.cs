@@ -106,6 +106,64 @@ internal sealed partial class NftTracer
         }
     }
 
+    /// <summary>
+    /// Applies one committed transaction of an incremental update (a phase of <c>NftDiff.Incremental</c>): the
+    /// <c>add</c>/<c>delete</c>/<c>flush</c> commands it sends. Afterwards the references are checked as the kernel
+    /// would at commit.
+    /// </summary>
+    public void Apply(string transaction)
+    {
+        foreach (var line in transaction.Split('\n'))
+        {
+            if (line.Length == 0) continue;
+            var m = CommandLine().Match(line);
+            if (!m.Success) throw Unsupported(line.Split(' ')[0], line);
+            var (verb, kind, name, rest) = (m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value, m.Groups[4].Value);
+            switch (verb, kind)
+            {
+                case ("add", "counter") when rest.Length == 0: _counters.Add(name); break;
+                case ("delete", "counter") when rest.Length == 0:
+                    if (!_counters.Remove(name)) throw new NotSupportedException($"'{line}': no such counter");
+                    break;
+                case ("add", "set") when rest.StartsWith("{ ", StringComparison.Ordinal) && rest.EndsWith(" }", StringComparison.Ordinal):
+                    if (_sets.ContainsKey(name)) throw new NotSupportedException($"'{line}': the set exists");
+                    _sets[name] = NftSetDef.Define(false, name, [.. rest[2..^2].Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)], this);
+                    break;
+                case ("delete", "set") when rest.Length == 0:
+                    if (!_sets.Remove(name)) throw new NotSupportedException($"'{line}': no such set");
+                    break;
+                case ("add", "chain") when rest.Length == 0:
+                    _chains.TryAdd(name, new Chain(name));
+                    break;
+                case ("delete", "chain") when rest.Length == 0:
+                    if (!_chains.Remove(name)) throw new NotSupportedException($"'{line}': no such chain");
+                    break;
+                case ("flush", "chain") when rest.Length == 0:
+                    GetChain(name, line).Rules.Clear();
+                    break;
+                case ("add", "rule") when rest.Length > 0:
+                    GetChain(name, line).Rules.Add(CompileRule(name, rest));
+                    break;
+                case ("add" or "delete", "element") when rest.StartsWith("{ ", StringComparison.Ordinal) && rest.EndsWith(" }", StringComparison.Ordinal):
+                {
+                    var set = GetSet(name, line);
+                    foreach (var e in SplitTop(rest[2..^2]))
+                        if (verb == "add") set.Add(e, this, line);
+                        else set.Remove(e, line);
+                    break;
+                }
+                default: throw Unsupported($"{verb} {kind}", line);
+            }
+        }
+        Validate();
+    }
+
+    [GeneratedRegex(@"^(add|delete|flush) (counter|set|chain|rule|element) inet lb (\S+) ?(.*)$")]
+    private static partial Regex CommandLine();
+
+    private Chain GetChain(string name, string where)
+        => _chains.TryGetValue(name, out var c) ? c : throw new NotSupportedException($"'{where}': no chain {name}");
+
     // ---------------------------------------------------------------- walking
 
     private static readonly string[] HookOrder = ["prerouting", "output", "postrouting"];
@@ -211,9 +269,12 @@ internal sealed partial class NftTracer
         public List<Rule> Rules { get; } = [];
     }
 
-    private sealed class Rule(string text, List<Func<State, Outcome>> steps)
+    private sealed class Rule(string text, List<Func<State, Outcome>> steps, List<(string Name, string? Data, string Rule)> sets,
+        List<(string Chain, string Where)> chains)
     {
         public string Text { get; } = text;
+        public List<(string Name, string? Data, string Rule)> Sets { get; } = sets;
+        public List<(string Chain, string Where)> Chains { get; } = chains;
 
         public Outcome Execute(State st)
         {
@@ -250,9 +311,31 @@ internal sealed partial class NftTracer
             i++;
         }
         if (!sawTable) throw new NotSupportedException("no 'table inet lb {' block in the text");
-        foreach (var (name, where) in _chainRefs)
-            if (!_chains.ContainsKey(name)) throw new NotSupportedException($"'{where}' refers to chain '{name}', which is not defined");
-        foreach (var (name, data, rule) in _mapChecks)
+        Validate();
+    }
+
+    /// <summary>What the kernel would refuse: a rule or verdict referring to a chain, set, map or counter that does not exist (or is of another kind).</summary>
+    private void Validate()
+    {
+        foreach (var rule in _chains.Values.SelectMany(c => c.Rules))
+        {
+            foreach (var (name, where) in rule.Chains)
+                if (!_chains.ContainsKey(name)) throw new NotSupportedException($"'{where}' refers to chain '{name}', which is not defined");
+            Check(rule.Sets);
+        }
+        foreach (var set in _sets.Values.Where(s => s.IsMap))
+            foreach (var value in set.Values)
+            {
+                if (set.Data == "verdict" && !_chains.ContainsKey(value!.Split(' ')[1]))
+                    throw new NotSupportedException($"{set.Name}: the verdict '{value}' refers to a chain that is not defined");
+                if (set.Data == "counter" && !_counters.Contains(value![1..^1]))
+                    throw new NotSupportedException($"{set.Name}: the counter {value} is not defined");
+            }
+    }
+
+    private void Check(List<(string Name, string? Data, string Rule)> refs)
+    {
+        foreach (var (name, data, rule) in refs)
         {
             if (!_sets.TryGetValue(name, out var s)) throw new NotSupportedException($"'{rule}' refers to set or map '{name}', which is not defined");
             var ok = data switch
@@ -429,7 +512,6 @@ internal sealed partial class NftTracer
                 {
                     var v = value.Split(' ');
                     if (v.Length != 2 || v[0] is not ("goto" or "jump")) throw Unsupported(value, where);
-                    owner._chainRefs.Add((v[1], where));
                 }
                 else if (Data == "counter")
                 {
@@ -450,7 +532,29 @@ internal sealed partial class NftTracer
             }
             if (isRange && !Interval) throw new NotSupportedException($"'{where}': a range '{keyText}' in {Name}, which has no 'flags interval'");
             if (isRange) _ranges.Add((key, value));
-            else if (!_exact.TryAdd(string.Join(" . ", key), value)) throw new NotSupportedException($"'{where}': element '{keyText}' is added twice");
+            else if (_exact.TryGetValue(string.Join(" . ", key), out var old))
+            {
+                // 'add' of an element that is there is fine with the same data; other data is an error (delete it first).
+                if (old != value) throw new NotSupportedException($"'{where}': element '{keyText}' is already in {Name} with other data ({old})");
+            }
+            else _exact[string.Join(" . ", key)] = value;
+        }
+
+        public IEnumerable<string?> Values => _exact.Values.Concat(_ranges.Select(r => r.Value));
+
+        /// <summary><c>delete element</c>: the kernel refuses to delete an element that is not there.</summary>
+        public void Remove(string keyText, string where)
+        {
+            var parts = keyText.Split(" . ");
+            if (parts.Length != Arity) throw new NotSupportedException($"'{where}': element '{keyText}' has {parts.Length} parts, {Name} has {Arity}");
+            var key = parts.Select(Normalise).ToArray();
+            if (key.Any(k => k is IPNetwork))
+            {
+                var i = _ranges.FindIndex(r => r.Key.Select(k => k.ToString()).SequenceEqual(key.Select(k => k.ToString())));
+                if (i < 0) throw new NotSupportedException($"'{where}': deletes '{keyText}', which {Name} does not have");
+                _ranges.RemoveAt(i);
+            }
+            else if (!_exact.Remove(string.Join(" . ", key))) throw new NotSupportedException($"'{where}': deletes '{keyText}', which {Name} does not have");
         }
 
         public bool TryLookup(string[] key, out string? value)
@@ -648,7 +752,10 @@ internal sealed partial class NftTracer
             }
         }
         if (steps.Count == 0) throw new NotSupportedException($"an empty rule in {chain}");
-        return new Rule(text, steps);
+        var rule = new Rule(text, steps, [.. _mapChecks], [.. _chainRefs]);
+        _mapChecks.Clear();
+        _chainRefs.Clear();
+        return rule;
     }
 
     private static Func<State, Outcome> CompileMark(Tokens t, string text)

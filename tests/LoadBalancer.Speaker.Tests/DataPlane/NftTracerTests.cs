@@ -406,7 +406,78 @@ public class NftTracerTests
         Assert.All(t.TraceAll(f.From(f.Pod)), tr => Assert.False(tr.Masqueraded, tr.ToString()));
     }
 
+    // ------------------------------------------------------------ incremental updates (make before break)
+
+    public static TheoryData<F, string> Updates()
+    {
+        var data = new TheoryData<F, string>();
+        foreach (var f in new[] { new F(false), new F(true) })
+            foreach (var name in new[] { "endpoint removed", "local endpoint added", "Cluster to Local", "to no endpoints", "from no endpoints", "hash ring shrinks", "Service replaced" })
+                data.Add(f, name);
+        return data;
+    }
+
+    /// <summary>
+    /// After every committed phase of an incremental update, every packet to the Service gets what the old or the new
+    /// ruleset gives it (never un-NATed, never another policy), and after the last phase exactly what a full load of
+    /// the new state gives.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Updates))]
+    public void IncrementalUpdate_EveryPhaseGivesTheOldOrTheNewOutcome_TheLastOneTheNew(F f, string update)
+    {
+        var other = Svc("other", [f.OtherVip], [Ep(f.R3, "n3")]);
+        var web3 = Svc("web", [f.Vip], [Ep(f.L1), Ep(f.L2), Ep(f.R1, "n2")]);
+        var (before, after) = update switch
+        {
+            "endpoint removed" => (web3, Svc("web", [f.Vip], [Ep(f.L1), Ep(f.R1, "n2")])),
+            "local endpoint added" => (Svc("web", [f.Vip], [Ep(f.L1), Ep(f.R1, "n2")], etp: TrafficPolicy.Local),
+                Svc("web", [f.Vip], [Ep(f.L1), Ep(f.L2), Ep(f.R1, "n2")], etp: TrafficPolicy.Local)),
+            "Cluster to Local" => (web3, Svc("web", [f.Vip], [Ep(f.L1), Ep(f.L2), Ep(f.R1, "n2")], etp: TrafficPolicy.Local)),
+            "to no endpoints" => (web3, Svc("web", [f.Vip], [Ep(f.L1, ready: false, serving: false)])),
+            "from no endpoints" => (Svc("web", [f.Vip], []), web3),
+            "hash ring shrinks" => (Svc("web", [f.Vip], [Ep(f.L1), Ep(f.L2), Ep(f.R1, "n2")], mode: LoadBalancingMode.ConsistentHash),
+                Svc("web", [f.Vip], [Ep(f.L1), Ep(f.R1, "n2")], mode: LoadBalancingMode.ConsistentHash)),
+            "Service replaced" => (web3, Svc("web2", [f.Vip], [Ep(f.R2, "n2")], ns: "ns2")),
+            _ => throw new ArgumentOutOfRangeException(nameof(update)),
+        };
+        var options = NftRendererGoldenTests.Options;
+        var r0 = NftRenderer.Render(Snapshot(before, other), options);
+        var r1 = NftRenderer.Render(Snapshot(after, other), options, r0);
+        Assert.Empty(r1.Problems);
+        var tx = NftDiff.Incremental(r0, r1);
+        Assert.NotNull(tx);
+        var old = NftTracer.Parse(NftText.Full(r0));
+        var fresh = NftTracer.Parse(NftText.Full(NftRenderer.Render(Snapshot(after, other), options)));
+        var live = NftTracer.Parse(NftText.Full(r0));
+        NftPacket[] packets = [f.From(f.Client), f.From(f.Pod), f.FromHost(), f.From(f.Client, to: f.OtherVip)];
+        var allowed = packets.ToDictionary(p => p, p => Outcomes(old.TraceAll(p)).Concat(Outcomes(fresh.TraceAll(p))).ToHashSet(StringComparer.Ordinal));
+        var phase = 0;
+        foreach (var p in tx!.Phases())
+        {
+            live.Apply(p.Text);
+            phase++;
+            foreach (var packet in packets)
+                foreach (var outcome in Outcomes(live.TraceAll(packet)))
+                    Assert.True(allowed[packet].Contains(outcome), $"after phase {phase}, {packet}: {outcome}; old or new: {string.Join(" | ", allowed[packet])}");
+        }
+        foreach (var packet in packets) Assert.Equal(Outcomes(fresh.TraceAll(packet)), Outcomes(live.TraceAll(packet)));
+    }
+
+    private static List<string> Outcomes(IEnumerable<NftTrace> traces)
+        => [.. traces.Select(t => $"{t.Verdict} {t.Dnat?.ToString() ?? "-"}{(t.Masqueraded ? " masq" : "")}{(t.TcpReset ? " reset" : "")}").Order(StringComparer.Ordinal)];
+
     // ------------------------------------------------------------ the tracer itself
+
+    [Fact]
+    public void Tracer_Apply_RefusesWhatTheKernelRefuses()
+    {
+        var t = NftTracer.Parse(NftText.Full(NftRenderer.Render(Snapshot(Svc("web", ["203.0.113.10"], [Ep("10.1.0.1")])), NftRendererGoldenTests.Options)));
+        Assert.Throws<NotSupportedException>(() => t.Apply("delete element inet lb lb4 { 203.0.113.99 . tcp . 80 }\n"));
+        Assert.Throws<NotSupportedException>(() => t.Apply("delete set inet lb c4tn1\n"));
+        Assert.Throws<NotSupportedException>(() => t.Apply("add element inet lb cep4-tcp { 203.0.113.10 . 80 . 0 : 10.9.9.9 . 80 }\n"));
+        Assert.Throws<NotSupportedException>(() => t.Apply("replace rule inet lb clu4 handle 1 drop\n"));
+    }
 
     [Fact]
     public void Tracer_ParsesEveryGoldenCase()
@@ -426,6 +497,7 @@ public class NftTracerTests
     [InlineData("@xdrop4 drop", "@nosuchset drop", "nosuchset")]
     [InlineData("numgen random mod 2 0 goto", "numgen inc mod 2 0 goto", "'inc'")]
     [InlineData("ct status dnat", "ct status snat", "ct status snat")]
+    [InlineData("add element inet lb svc4 { 203.0.113.10 . tcp . 80 : goto ext-ns1/web/tcp/80 }", "add element inet lb svc4 { 203.0.113.10 . tcp . 80 : goto ext-ns1/web/tcp/81 }", "ext-ns1/web/tcp/81")]
     public void Tracer_UnsupportedGrammar_Throws(string from, string to, string named)
     {
         var text = NftText.Full(NftRenderer.Render(GoldenCases.All.Single(c => c.Name == "affinity-and-ranges").Snapshot, NftRendererGoldenTests.Options));
