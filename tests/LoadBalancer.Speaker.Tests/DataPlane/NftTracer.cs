@@ -54,6 +54,11 @@ internal sealed record NftTrace(NftVerdict Verdict, IPEndPoint? Dnat, bool Masqu
 /// <see cref="NotSupportedException"/> naming the token, so a renderer change breaks the tests instead of being
 /// silently misread. Everything is parsed and checked when the tracer is built (references to sets, maps and chains
 /// included), not only the rules a packet happens to reach.
+/// <para>Random and hash choices (<c>numgen</c>, <c>jhash</c>) are answered by the test (<see cref="Trace"/>) or
+/// enumerated (<see cref="TraceAll"/>); jhash is not computed. <see cref="Apply"/> applies the phases of an incremental
+/// update, each as one atomic commit: a packet whose lookups straddle a commit (docs/dataplane.md, "Make before break")
+/// is not modelled. Not modelled either: established connections (conntrack after the first packet), routing, timeouts
+/// of affinity sets, counters' values.</para>
 /// </summary>
 internal sealed partial class NftTracer
 {
@@ -685,7 +690,7 @@ internal sealed partial class NftTracer
                 {
                     t.Next();
                     t.Expect("name");
-                    var key = ParseConcat(t);
+                    var key = ParseConcatList(t);
                     t.Expect("map");
                     var map = MapRef(t, "counter", chain, text);
                     // The counter is not modelled; a miss breaks the rule as in the kernel.
@@ -699,7 +704,7 @@ internal sealed partial class NftTracer
                     if (!set.StartsWith('@')) throw Unsupported(set, text);
                     set = set[1..];
                     t.Expect("{");
-                    var key = ParseConcat(t);
+                    var key = ParseConcatList(t);
                     t.Expect("}");
                     _mapChecks.Add((set, "dynamic", text));
                     steps.Add(st =>
@@ -797,7 +802,7 @@ internal sealed partial class NftTracer
             if (!IPEndPoint.TryParse(next, out var ep) || ep.AddressFamily != family || ep.Port == 0) throw Unsupported(next, text);
             return st => Dnat(st, family, ep);
         }
-        var key = ParseConcat(t);
+        var key = ParseConcatList(t);
         t.Expect("map");
         var map = MapRef(t, "data", chain, text);
         return st =>
@@ -898,8 +903,6 @@ internal sealed partial class NftTracer
         }
         return list;
     }
-
-    private List<Expr> ParseConcat(Tokens t) => ParseConcatList(t);
 
     private static string[]? Eval(List<Expr> exprs, State st)
     {

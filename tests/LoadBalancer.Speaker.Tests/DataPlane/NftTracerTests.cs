@@ -153,6 +153,8 @@ public class NftTracerTests
     [MemberData(nameof(Families))]
     public void Pod_InternalLocal_OnlyThisNodesEndpoints_NotMasqueraded_ExternalStillCluster(F f)
     {
+        // As docs/dataplane.md says (pods: internalTrafficPolicy, no SNAT). kube-proxy differs for LB IPs: it masquerades
+        // pod traffic of externalTrafficPolicy Cluster and ignores internalTrafficPolicy there (reported to the lead).
         var t = Load(Svc("web", [f.Vip], [Ep(f.L1), Ep(f.L2), Ep(f.R1, "n2")], itp: TrafficPolicy.Local));
         var pod = t.TraceAll(f.From(f.Pod));
         AllForwarded(pod, masqueraded: false);
@@ -166,6 +168,8 @@ public class NftTracerTests
     [MemberData(nameof(Families))]
     public void InternalLocal_NoEndpointOnThisNode_PodAndHostDropped(F f)
     {
+        // As docs/dataplane.md says. (kube-proxy applies internalTrafficPolicy to ClusterIPs only: there, a pod or the
+        // node reaching an LB IP goes to the cluster endpoints; reported to the lead, the documented behaviour is asserted.)
         var t = Load(Svc("web", [f.Vip], [Ep(f.R1, "n2")], itp: TrafficPolicy.Local));
         Dropped(t.Trace(f.From(f.Pod)));
         Dropped(t.Trace(f.FromHost()));
