@@ -71,7 +71,7 @@ internal static class NftRenderer
         }
         var rendered = result.ToImmutable();
         var (shapes, shared) = Count(rendered.Values);
-        var claims = ImmutableDictionary.CreateBuilder<string, ServiceKey>(StringComparer.Ordinal);
+        var claims = new Dictionary<string, ServiceKey>(StringComparer.Ordinal);
         foreach (var o in rendered.Values) foreach (var k in o.DispatchKeys) claims[k] = o.Key;
         return new NftRuleset(options, snapshot.NodeName, rendered, problems.ToImmutable())
         {
@@ -79,7 +79,7 @@ internal static class NftRenderer
             ShapeCounts = shapes,
             SharedCounts = shared,
             Index = rendered.ToDictionary(),
-            Claims = claims.ToImmutable(),
+            Claims = claims.ToImmutableDictionary(StringComparer.Ordinal),
         };
     }
 
@@ -163,10 +163,15 @@ internal static class NftRenderer
 
     private static (ImmutableSortedDictionary<string, int>, ImmutableDictionary<NftElement, int>) Count(IEnumerable<NftServiceObjects> services)
     {
-        var shapes = ImmutableSortedDictionary.CreateBuilder<string, int>(StringComparer.Ordinal);
-        var shared = ImmutableDictionary.CreateBuilder<NftElement, int>();
-        foreach (var s in services) Adjust(shapes, shared, s, +1);
-        return (shapes.ToImmutable(), shared.ToImmutable());
+        // Plain dictionaries while counting (a full render counts every Service), immutable ones to keep.
+        var shapes = new Dictionary<string, int>(StringComparer.Ordinal);
+        var shared = new Dictionary<NftElement, int>();
+        foreach (var s in services)
+        {
+            foreach (var shape in s.Shapes) Bump(shapes, shape, +1);
+            foreach (var e in s.Shared) Bump(shared, e, +1);
+        }
+        return (shapes.ToImmutableSortedDictionary(StringComparer.Ordinal), shared.ToImmutableDictionary());
     }
 
     private static void Adjust(ImmutableSortedDictionary<string, int>.Builder shapes, ImmutableDictionary<NftElement, int>.Builder shared,
