@@ -86,6 +86,13 @@ public static class DataPlaneScenario
         i % 2 == 0 ? TrafficPolicy.Cluster : TrafficPolicy.Local, TrafficPolicy.Cluster, null, [], null, false, LoadBalancingMode.Random,
         [Endpoint($"198.51.100.{i % 125 + 1}", "node1", 8080 + variant), Endpoint($"198.51.100.{i % 125 + 129}", "node2", 8080)]))];
 
+    /// <summary>A deep copy, as the speaker's planner builds every Service anew on each plan (no shared instances).</summary>
+    private static DataPlaneService Fresh(DataPlaneService s) => s with
+    {
+        LoadBalancerIps = [.. s.LoadBalancerIps], Ports = [.. s.Ports.Select(p => p with { })],
+        Endpoints = [.. s.Endpoints.Select(e => e with { PortsByName = ImmutableDictionary.CreateRange(e.PortsByName.ToArray()) })],
+    };
+
     private static EndpointSpec Endpoint(string ip, string node, int port) => new(IPAddress.Parse(ip), node, null, true, true, false,
         ImmutableDictionary<string, int>.Empty.Add("http", port));
 
@@ -120,7 +127,7 @@ public static class DataPlaneScenario
         var previous = ruleset;
         for (var k = 1; k <= 5; k++)
         {
-            var changed = services.ToArray();
+            var changed = services.Select(Fresh).ToArray();
             var idx = n / 2 + k;
             changed[idx % n] = changed[idx % n] with { Endpoints = [Endpoint("198.51.100.77", "node1", 9000 + k), Endpoint("198.51.100.200", "node2", 9000)] };
             var next = new DataPlaneSnapshot("node1", null, [.. changed]);
@@ -141,7 +148,7 @@ public static class DataPlaneScenario
         var countChanges = new List<double>();
         for (var k = 1; k <= 5; k++)
         {
-            var changed = services.ToArray();
+            var changed = services.Select(Fresh).ToArray();
             var idx = n / 3 + 2 * k;
             changed[idx % n] = changed[idx % n] with { Endpoints = [.. changed[idx % n].Endpoints, Endpoint("198.51.100.99", "node1", 8080)] };
             var next = new DataPlaneSnapshot("node1", null, [.. changed]);

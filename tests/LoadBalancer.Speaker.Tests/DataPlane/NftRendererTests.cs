@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using LoadBalancer.Speaker.Announcing;
 using LoadBalancer.Speaker.DataPlane.Apply;
 using LoadBalancer.Speaker.DataPlane.Render;
@@ -36,6 +37,61 @@ public class NftRendererTests
         var before = NftRenderer.Render(Snapshot(Many(20)), NftRendererGoldenTests.Options);
         var after = NftRenderer.Render(Snapshot(Many(20)), NftRendererGoldenTests.Options, before);
         Assert.True(NftDiff.Incremental(before, after)!.IsEmpty);
+    }
+
+    [Fact]
+    public void FreshInstancesOfUnchangedServices_AreReused_AsThePlannerBuildsThemAnew()
+    {
+        var before = NftRenderer.Render(Snapshot(Many(50)), NftRendererGoldenTests.Options);
+        // Deep copies, as AnnouncementPlanner makes on every plan: new records, new arrays, new endpoint specs.
+        static DataPlaneService Copy(DataPlaneService s) => s with
+        {
+            LoadBalancerIps = [.. s.LoadBalancerIps], Ports = [.. s.Ports.Select(p => p with { })],
+            Endpoints = [.. s.Endpoints.Select(e => e with { PortsByName = ImmutableDictionary.CreateRange(e.PortsByName.ToArray()) })],
+        };
+        var fresh = Many(50).Select(Copy).ToArray();
+        fresh[7] = fresh[7] with { Endpoints = [Ep("10.9.9.9"), Ep("10.9.9.8", "n2")] };
+        var after = NftRenderer.Render(Snapshot(fresh), NftRendererGoldenTests.Options, before);
+        var tx = NftDiff.Incremental(before, after)!;
+        Assert.Equal(1, tx.ChangedServices);
+        foreach (var (key, objects) in before.Services)
+            if (key != fresh[7].Key) Assert.Same(objects, after.Services[key]);
+    }
+
+    public static TheoryData<string> ContentChanges() => new(["key", "ip", "port", "etp", "itp", "affinity", "ranges", "hcnp", "preferClose",
+        "mode", "endpoint", "ready", "serving", "terminating", "node", "zone", "hints", "targetPort", "portName"]);
+
+    [Theory]
+    [MemberData(nameof(ContentChanges))]
+    public void ServiceContent_SeesEveryFieldTheRenderReads(string change)
+    {
+        var s = Svc("a", ["203.0.113.10"], [Ep("10.1.0.1")]);
+        var e = s.Endpoints[0];
+        var changed = change switch
+        {
+            "key" => s with { Key = new ServiceKey("ns1", "b") },
+            "ip" => s with { LoadBalancerIps = [System.Net.IPAddress.Parse("203.0.113.11")] },
+            "port" => s with { Ports = [new ServicePortSpec("http", "TCP", 81)] },
+            "etp" => s with { ExternalTrafficPolicy = TrafficPolicy.Local },
+            "itp" => s with { InternalTrafficPolicy = TrafficPolicy.Local },
+            "affinity" => s with { SessionAffinityTimeout = TimeSpan.FromSeconds(5) },
+            "ranges" => s with { SourceRanges = [System.Net.IPNetwork.Parse("192.0.2.0/24")] },
+            "hcnp" => s with { HealthCheckNodePort = 30000 },
+            "preferClose" => s with { PreferClose = true },
+            "mode" => s with { LoadBalancing = LoadBalancingMode.ConsistentHash },
+            "endpoint" => s with { Endpoints = [e with { Address = System.Net.IPAddress.Parse("10.1.0.2") }] },
+            "ready" => s with { Endpoints = [e with { Ready = false }] },
+            "serving" => s with { Endpoints = [e with { Serving = false }] },
+            "terminating" => s with { Endpoints = [e with { Terminating = true }] },
+            "node" => s with { Endpoints = [e with { NodeName = "n9" }] },
+            "zone" => s with { Endpoints = [e with { Zone = "zone-z" }] },
+            "hints" => s with { Endpoints = [e with { ZoneHints = ["zone-z"] }] },
+            "targetPort" => s with { Endpoints = [e with { PortsByName = e.PortsByName.SetItem("http", 9999) }] },
+            "portName" => s with { Endpoints = [e with { PortsByName = ImmutableDictionary<string, int>.Empty.Add("other", 8080) }] },
+            _ => throw new ArgumentException(change),
+        };
+        Assert.False(ServiceContent.Same(s, changed));
+        Assert.True(ServiceContent.Same(s, s with { Endpoints = [e with { }] }));
     }
 
     [Fact]

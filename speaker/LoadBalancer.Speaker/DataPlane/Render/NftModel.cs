@@ -40,7 +40,7 @@ internal sealed class NftServiceObjects
     public ImmutableArray<string> Counters { get; }
     public ImmutableArray<NftElement> Elements { get; }
 
-    /// <summary>The input it was rendered from (reused as is while the same instance comes back).</summary>
+    /// <summary>The input it was rendered from (reused as is while a Service with the same content comes back).</summary>
     public DataPlaneService? Source { get; init; }
 
     /// <summary>Per LB IP:port, the endpoints its traffic can reach (for flushing stale UDP/SCTP conntrack entries).</summary>

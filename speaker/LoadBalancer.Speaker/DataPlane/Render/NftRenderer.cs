@@ -21,7 +21,7 @@ namespace LoadBalancer.Speaker.DataPlane.Render;
 /// <item>sessionAffinity: ClientIP Services keep kube-proxy's per-endpoint chains and client sets (reached through the
 /// <c>svc4</c> verdict map): the affinity record needs the chosen endpoint, which no global rule can name.</item>
 /// </list>
-/// Services unchanged since <c>previous</c> (same <see cref="DataPlaneService"/> instance, same node) are reused as
+/// Services unchanged since <c>previous</c> (same content, <see cref="ServiceContent"/>; same node) are reused as
 /// they are, so a sync of one changed Service costs O(that Service) in the kernel.
 /// </summary>
 internal static class NftRenderer
@@ -84,8 +84,8 @@ internal static class NftRenderer
     }
 
     /// <summary>
-    /// The incremental render: one pass over the snapshot finds the Services that are not the same instance as last
-    /// time (hash lookups, no sort), and only those are planned and built; the sorted result, the index, the LB
+    /// The incremental render: one pass over the snapshot finds the Services whose content differs from last time (hash
+    /// lookups and a field-by-field comparison, no sort), and only those are planned and built; the sorted result, the index, the LB
     /// IP:port claims and the shape and shared counts are the previous ones with those entries replaced. An IP:port
     /// already programmed for one Service stays with it when another Service asks for it too (the newcomer gets the
     /// problem), so a change never moves traffic between Services.
@@ -103,7 +103,8 @@ internal static class NftRenderer
                 problems.Add(new RenderProblem(svc.Key, "the Service appears twice in the snapshot; the second copy is ignored"));
                 continue;
             }
-            if (previous.Index.TryGetValue(svc.Key, out var old) && ReferenceEquals(old.Source, svc) && old.Problems.IsEmpty) continue;
+            if (previous.Index.TryGetValue(svc.Key, out var old) && old.Problems.IsEmpty && old.Source is { } source
+                && ServiceContent.Same(source, svc)) continue;
             changed.Add(svc);
         }
         var touched = new List<ServiceKey>();

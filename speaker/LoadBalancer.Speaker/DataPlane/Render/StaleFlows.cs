@@ -11,7 +11,7 @@ internal sealed record StaleFlow(ServiceKey Service, string Proto, IPAddress Vip
 /// LB IP:port before and no longer does (removed, not ready, or the port or Service gone). Conntrack pins a flow to
 /// its DNAT target, and a UDP client that keeps sending never lets the entry expire, so without a flush it would keep
 /// hitting a dead pod. TCP is left alone: a dead endpoint's connections end with resets or timeouts on their own.
-/// Pure; O(changed Services) (unchanged Services are the same instances and are skipped).
+/// Pure; O(changed Services) (unchanged Services keep their rendered objects and are skipped).
 /// </summary>
 internal static class StaleFlows
 {
