@@ -121,15 +121,14 @@ public static class DataPlaneScenario
         if (!plane.InSync) throw new InvalidOperationException("full load failed: " + plane.LastError);
         await progress.WriteLineAsync(FormattableString.Invariant($"{n}: ours full {oursFull:F0} ms (render {renderMs:F0} ms, {full.Length / 1024} KiB)"));
 
-        var updates = new List<double>();
         var transactions = new List<string>();
         var rulesets = new List<NftRuleset> { ruleset };
         var previous = ruleset;
-        for (var k = 1; k <= 5; k++)
+        // One 1-Service update: a fresh copy of every Service (as the planner makes), one of them changed; returns ms.
+        async Task<double> UpdateAsync(int index, Func<DataPlaneService, DataPlaneService> change)
         {
             var changed = services.Select(Fresh).ToArray();
-            var idx = n / 2 + k;
-            changed[idx % n] = changed[idx % n] with { Endpoints = [Endpoint("198.51.100.77", "node1", 9000 + k), Endpoint("198.51.100.200", "node2", 9000)] };
+            changed[index % n] = change(changed[index % n]);
             var next = new DataPlaneSnapshot("node1", null, [.. changed]);
             var nextRuleset = NftRenderer.Render(next, options, previous);
             transactions.Add(string.Concat(NftDiff.Incremental(previous, nextRuleset)!.Phases().Select(p => p.Text)));
@@ -137,9 +136,17 @@ public static class DataPlaneScenario
             rulesets.Add(nextRuleset);
             sw.Restart();
             await plane.SyncAsync(next, CancellationToken.None);
-            updates.Add(sw.Elapsed.TotalMilliseconds);
+            var ms = sw.Elapsed.TotalMilliseconds;
             if (!plane.InSync) throw new InvalidOperationException("update failed: " + plane.LastError);
             services = changed;
+            return ms;
+        }
+
+        var updates = new List<double>();
+        for (var k = 1; k <= 5; k++)
+        {
+            var port = 9000 + k;
+            updates.Add(await UpdateAsync(n / 2 + k, s => s with { Endpoints = [Endpoint("198.51.100.77", "node1", port), Endpoint("198.51.100.200", "node2", 9000)] }));
         }
         updates.Sort();
 
@@ -147,21 +154,7 @@ public static class DataPlaneScenario
         // rules), the others only move between shape sets.
         var countChanges = new List<double>();
         for (var k = 1; k <= 5; k++)
-        {
-            var changed = services.Select(Fresh).ToArray();
-            var idx = n / 3 + 2 * k;
-            changed[idx % n] = changed[idx % n] with { Endpoints = [.. changed[idx % n].Endpoints, Endpoint("198.51.100.99", "node1", 8080)] };
-            var next = new DataPlaneSnapshot("node1", null, [.. changed]);
-            var nextRuleset = NftRenderer.Render(next, options, previous);
-            transactions.Add(string.Concat(NftDiff.Incremental(previous, nextRuleset)!.Phases().Select(p => p.Text)));
-            previous = nextRuleset;
-            rulesets.Add(nextRuleset);
-            sw.Restart();
-            await plane.SyncAsync(next, CancellationToken.None);
-            countChanges.Add(sw.Elapsed.TotalMilliseconds);
-            if (!plane.InSync) throw new InvalidOperationException("update failed: " + plane.LastError);
-            services = changed;
-        }
+            countChanges.Add(await UpdateAsync(n / 3 + 2 * k, s => s with { Endpoints = [.. s.Endpoints, Endpoint("198.51.100.99", "node1", 8080)] }));
         var newShape = countChanges[0];
         countChanges.Sort();
 
