@@ -178,6 +178,9 @@ internal static class NftDiff
         foreach (var ((map, svc), list) in deletes)
         {
             if (IsMembership(map)) { breakOps.Add(new(NftOpKind.DeleteElements, svc, map, Elements: list)); continue; }
+            // A source range goes after the LB IP:port stops being filtered (fw), or a packet could see fw from before
+            // the commit and allow from after it, and be dropped.
+            if (map.StartsWith("allow", StringComparison.Ordinal)) { cleanup.Add(new(NftOpKind.DeleteElements, svc, map, Elements: list)); continue; }
             if (NftShapes.IsRing(map) || map.StartsWith("hp", StringComparison.Ordinal))
             {
                 var replaced = list.Where(e => newElements.ContainsKey((e.Map, e.Key))).ToList();
