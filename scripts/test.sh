@@ -9,8 +9,10 @@ status=0
 # Pure and API tiers in parallel per assembly; the network tier (Integration) runs on its own afterwards.
 for proj in tests/*.Tests/*.Tests.csproj; do
   echo "=== $(basename "$proj" .csproj)"
+  # No "|| true" after this pipeline: with pipefail a failed test run makes the pipeline fail, "|| true" would then run
+  # and PIPESTATUS would be true's, so failures went unnoticed in the exit status (they were only counted below).
   timeout 40m dotnet test "$proj" --no-build -c Release --blame-hang-timeout 5m --blame-hang-dump-type none \
-      --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" | grep -vE '^\s*Passed |^\[xUnit' || true
+      --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" | grep -vE '^\s*Passed |^\[xUnit'
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
 # One closing line over all assemblies.

@@ -23,7 +23,7 @@ public sealed class FailoverSandboxFixture : IAsyncLifetime
     {
         Prefix = "lbf" + (Environment.ProcessId % 100000).ToString(CultureInfo.InvariantCulture) + "s",
         StateDir = Path.Combine(Path.GetTempPath(), $"lbf-{Environment.ProcessId}-s"),
-        ApiPort = 20000 + ((Environment.ProcessId + 4007) % 20000),
+        ApiPort = SandboxPorts.Api(4007),
         Nodes = 3, DemoServices = false, PeerProbes = Probes,
     });
 

@@ -14,7 +14,7 @@ public sealed class OperationsSandboxFixture : IAsyncLifetime
     {
         Prefix = "lbe" + (Environment.ProcessId % 100000).ToString(CultureInfo.InvariantCulture) + "o",
         StateDir = Path.Combine(Path.GetTempPath(), $"lbe-{Environment.ProcessId}-o"),
-        ApiPort = 20000 + ((Environment.ProcessId + 11) % 20000),
+        ApiPort = SandboxPorts.Api(11),
         Nodes = 3, DemoServices = false,
     });
 

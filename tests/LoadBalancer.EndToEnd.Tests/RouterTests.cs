@@ -23,7 +23,7 @@ public sealed class RouterTests(ITestOutputHelper output)
         {
             Prefix = "lbe" + (Environment.ProcessId % 100000).ToString(CultureInfo.InvariantCulture) + tag,
             StateDir = Path.Combine(Path.GetTempPath(), $"lbe-{Environment.ProcessId}-{tag}"),
-            ApiPort = 20000 + ((Environment.ProcessId + 13 + tag[0]) % 20000),
+            ApiPort = SandboxPorts.Api(13 + tag[0]),
             Nodes = 2, Router = router, DemoServices = false,
         }, line => output.WriteLine(line));
         try

@@ -14,7 +14,7 @@ public sealed class SandboxApiTests
         {
             Prefix = "lbe" + (Environment.ProcessId % 100000).ToString(CultureInfo.InvariantCulture) + "a",
             StateDir = Path.Combine(Path.GetTempPath(), $"lbe-{Environment.ProcessId}-a"),
-            ApiPort = 20000 + (Environment.ProcessId % 20000),
+            ApiPort = SandboxPorts.Api(0),
             Nodes = 2, StartLoadBalancer = false, DemoServices = false,
         });
         try

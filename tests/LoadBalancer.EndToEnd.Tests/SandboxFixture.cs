@@ -10,7 +10,7 @@ public sealed class SandboxFixture : IAsyncLifetime
     {
         Prefix = "lbe" + (Environment.ProcessId % 100000).ToString(CultureInfo.InvariantCulture) + "s",
         StateDir = Path.Combine(Path.GetTempPath(), $"lbe-{Environment.ProcessId}-s"),
-        ApiPort = 20000 + ((Environment.ProcessId + 7) % 20000),
+        ApiPort = SandboxPorts.Api(7),
         Nodes = 3, DemoServices = false,
     });
 
