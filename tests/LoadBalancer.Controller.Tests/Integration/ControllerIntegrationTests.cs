@@ -51,7 +51,11 @@ public class ControllerIntegrationTests
             spec: {addresses: [203.0.113.0/24, 198.51.100.0/33]}
             """);
         await h.StartControllerAsync("c1");
-        var bad = await EventuallyAsync(() => h.Pool("overlapping") is { } p && p["status"]?["conditions"] is JsonArray { Count: > 0 } ? p : null, "Valid condition on the bad pool");
+        // The controller may see the bad pool before "public" (informer order) and first report only the invalid CIDR;
+        // the overlap follows once it has both. Wait for the condition that knows both pools.
+        var bad = await EventuallyAsync(() => h.Pool("overlapping") is { } p && p["status"]?["conditions"] is JsonArray { Count: > 0 } conditions
+            && conditions.Any(c => c!["type"]!.GetValue<string>() == "Valid" && c["message"]!.GetValue<string>().Contains("overlaps", StringComparison.Ordinal))
+            ? p : null, "Valid condition on the bad pool naming the overlap");
         var cond = ((JsonArray)bad["status"]!["conditions"]!).Single(c => c!["type"]!.GetValue<string>() == "Valid")!;
         Assert.Equal("False", cond["status"]!.GetValue<string>());
         Assert.Equal("InvalidConfiguration", cond["reason"]!.GetValue<string>());
