@@ -134,11 +134,10 @@ internal static class NftNetlink
     {
         "svc4" or "svc6" => 'v',
         "ctr4" or "ctr6" or "conn4" or "conn6" => 'o',
-        "fw4" or "fw6" or "lb4" or "lb6" or "rej4" or "rej6" or "xdrop4" or "xdrop6" or "xmasq4" or "xmasq6" or "xloc4" or "xloc6"
-            or "idrop4" or "idrop6" or "iloc4" or "iloc6" => 's',
+        "fw4" or "fw6" => 's',
         "allow4" or "allow6" => 'r',
         "hp4" or "hp6" => 'p',
-        _ when NftShapes.IsShape(map) => 's',
+        _ when NftNames.IsPolicySet(map) || NftShapes.IsShape(map) => 's',
         _ when NftShapes.IsRing(map) => 'm',
         _ => null,
     };
@@ -271,9 +270,6 @@ internal static class NftNetlink
     /// 4 bytes (addresses and ports in network order, the protocol one byte), as nft lays out concatenations. With a
     /// prefix the key is a range: <paramref name="key"/> holds its first address, <paramref name="keyEnd"/> its last.
     /// </summary>
-    internal static bool TryKey(string text, Span<byte> key, Span<byte> keyEnd, out int length, out bool isRange)
-        => TryKey('s', text, key, keyEnd, out length, out isRange);
-
     /// <summary>
     /// A key of element kind <paramref name="kind"/> (see <see cref="ElementKind"/>). Ring keys are <c>addr . port . slot</c>,
     /// the slot a 32-bit integer in host byte order (the register <c>numgen</c>/<c>jhash</c> write); pair keys are two addresses.

@@ -225,8 +225,7 @@ internal static class NftDiff
     }
 
     /// <summary>Sets whose elements say "this LB IP:port is/has X": policy, dispatch and shape membership.</summary>
-    private static bool IsMembership(string map) => NftShapes.IsShape(map) || map is "lb4" or "lb6" or "rej4" or "rej6" or "xdrop4" or "xdrop6"
-        or "xmasq4" or "xmasq6" or "xloc4" or "xloc6" or "idrop4" or "idrop6" or "iloc4" or "iloc6";
+    private static bool IsMembership(string map) => NftShapes.IsShape(map) || NftNames.IsPolicySet(map);
 
     /// <summary>
     /// Ring slots the new ring does not have (it shrank) keep a live endpoint until the cleanup phase: slot j takes the

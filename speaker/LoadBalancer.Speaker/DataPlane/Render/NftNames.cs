@@ -17,6 +17,15 @@ internal static partial class NftNames
 {
     public const string RejectChain = "reject-chain";
 
+    /// <summary>
+    /// The per-family policy sets of <c>LB IP . proto . port</c> (suffixed 4 or 6): forwarded at all, reject, and the
+    /// external and internal policy decisions read by the fixed chains dp4/int4 (docs/dataplane.md, "Table layout").
+    /// </summary>
+    public static readonly string[] PolicySets = ["lb", "rej", "xdrop", "xmasq", "xloc", "idrop", "iloc"];
+
+    /// <summary>True for <c>lb4</c>, <c>xdrop6</c>, … (a <see cref="PolicySets"/> name with its family suffix).</summary>
+    public static bool IsPolicySet(string map) => map.Length > 1 && map[^1] is '4' or '6' && PolicySets.Contains(map[..^1]);
+
     [GeneratedRegex("^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", RegexOptions.CultureInvariant)]
     private static partial Regex KubernetesName();
 

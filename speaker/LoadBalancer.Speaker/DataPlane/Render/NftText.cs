@@ -74,7 +74,7 @@ internal static class NftText
                 sb.Append("\tset pods").Append(suffix).Append(" {\n\t\ttype ").Append(type).Append("\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { ")
                   .Append(string.Join(", ", pods)).Append(" }\n\t}\n");
             sb.Append("\tmap svc").Append(suffix).Append(" {\n\t\ttype ").Append(key).Append(" : verdict\n\t}\n");
-            foreach (var set in (ReadOnlySpan<string>)["lb", "rej", "xdrop", "xmasq", "xloc", "idrop", "iloc", "fw"])
+            foreach (var set in NftNames.PolicySets.Append("fw"))
                 sb.Append("\tset ").Append(set).Append(suffix).Append(" {\n\t\ttype ").Append(key).Append("\n\t}\n");
             sb.Append("\tset allow").Append(suffix).Append(" {\n\t\ttype ").Append(key).Append(" . ").Append(type).Append("\n\t\tflags interval\n\t}\n");
             sb.Append("\tmap ctr").Append(suffix).Append(" {\n\t\ttype ").Append(key).Append(" : counter\n\t}\n");
